@@ -1,0 +1,38 @@
+"""The checker: a policy set's ASTs and parameter tables in, checked policies out
+(LANGUAGE.md §8-§9).  Every problem of every file is reported together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+
+from .. import ast, ir
+from .. import types as T
+from ..errors import Diagnostic
+from ..functions import Function
+from ..params import ParamTable
+from .inherit import resolve_all
+from .report import Reporter
+from .typecheck import PolicyChecker
+
+
+def check(
+    modules: list[ast.Module],
+    params: ParamTable,
+    schema: type[BaseModel],
+    funcs: Mapping[str, Function],
+    sources: Mapping[str, str],
+) -> tuple[dict[str, ir.CheckedPolicy], list[Diagnostic]]:
+    rep = Reporter(dict(sources))
+    resolved = resolve_all(modules, rep)
+    app = T.record_type(schema)
+    checked: dict[str, ir.CheckedPolicy] = {}
+    for code, r in resolved.items():
+        cp = PolicyChecker(r, app, params, funcs, rep).check()
+        if cp is not None:
+            checked[code] = cp
+    return checked, rep.diagnostics
+
+
+__all__ = ["check"]

@@ -1,0 +1,66 @@
+"""The facts boundary: the standard facts document (FACTS.md) as pydantic v2 models.
+
+``parse_facts`` validates a dict, JSON text or model instance and raises
+:class:`~yktrules.errors.FactsError` with every problem; ``facts_json_schema`` exports the
+JSON Schema (with each field's Chinese name and source department) for host systems.
+"""
+
+from .ids import (
+    PROVINCE_CODES,
+    id_check_digit,
+    is_valid_id_number,
+    is_valid_region_code,
+    make_id_number,
+)
+from .models import (
+    Application,
+    Benefit,
+    Business,
+    Disability,
+    FactBool,
+    FactDate,
+    FactModel,
+    Filing,
+    Household,
+    IdNumber,
+    Money,
+    NonEmptyStr,
+    Person,
+    PriorApplication,
+    Property,
+    Records,
+    RegionCode,
+    Vehicle,
+    fact_field,
+)
+from .validate import facts_json_schema, format_path, parse_facts
+
+__all__ = [
+    "PROVINCE_CODES",
+    "Application",
+    "Benefit",
+    "Business",
+    "Disability",
+    "FactBool",
+    "FactDate",
+    "FactModel",
+    "Filing",
+    "Household",
+    "IdNumber",
+    "Money",
+    "NonEmptyStr",
+    "Person",
+    "PriorApplication",
+    "Property",
+    "Records",
+    "RegionCode",
+    "Vehicle",
+    "fact_field",
+    "facts_json_schema",
+    "format_path",
+    "id_check_digit",
+    "is_valid_id_number",
+    "is_valid_region_code",
+    "make_id_number",
+    "parse_facts",
+]

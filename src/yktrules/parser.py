@@ -1,0 +1,182 @@
+"""Text to AST: the Lark LALR parser and its errors in words a policy officer reads."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import (
+    LarkError,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
+
+from . import ast
+from .builder import SyntaxProblem, build_module
+from .errors import Diagnostic, Span
+from .lexicon import describe_expected, glued_keyword
+
+
+def grammar_path() -> Path:
+    """The grammar shipped in the wheel, or the repository's `grammars/` in a checkout."""
+    packaged = resources.files("yktrules") / "grammars" / "ykt.lark"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "grammars" / "ykt.lark"
+
+
+@cache
+def _lark() -> Lark:
+    return Lark.open(
+        str(grammar_path()),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+
+
+def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse one policy file.  Returns the module (None on a syntax error) and diagnostics."""
+    lines = text.splitlines()
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as e:
+        return None, [_syntax_diagnostic(e, text, lines, file)]
+    except LarkError as e:  # any other parser failure is still a diagnostic
+        return None, [Diagnostic("E001", f"无法解析 / cannot parse: {e}", Span(file, 1, 1, 1, 2))]
+    problems: list[SyntaxProblem] = []
+    module = build_module(tree, text, file, problems)
+    diags = [
+        Diagnostic(p.code, p.message, p.span, hint=p.hint, source_line=_line(lines, p.span.line))
+        for p in problems
+    ]
+    return (module if not diags else None), diags
+
+
+def _line(lines: list[str], n: int) -> str | None:
+    return lines[n - 1] if 0 < n <= len(lines) else None
+
+
+_FULLWIDTH_QUOTES = "“”‘’「」"
+
+
+def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: str) -> Diagnostic:
+    line = getattr(e, "line", 1) or 1
+    col = getattr(e, "column", 1) or 1
+    hint: str | None = None
+    if isinstance(e, UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"
+        span = Span(file, line, col, line, col + 1)
+        if ch == '"':
+            msg = "字符串没有结束引号 / unterminated string: a `\"` opens a string that never closes"
+            hint = "字符串须写在同一行内，以英文双引号结尾"
+        elif ch in _FULLWIDTH_QUOTES:
+            msg = f"中文引号 `{ch}` 不能用作字符串引号 / use ASCII double quotes for strings"
+            hint = '把 “…” 改为 "…"'
+        else:
+            expected = describe_expected(set(e.allowed or ()))
+            msg = f"意外的字符 / unexpected character `{ch}`"
+            if expected:
+                msg += f"; expected {_join(expected)}"
+        return Diagnostic("E001", msg, span, hint=hint, source_line=_line(lines, line))
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        expected_names = set(e.expected or ())
+        found = _describe_token(tok)
+        context = _context(e, expected_names)
+        expected = describe_expected(expected_names)
+        if tok.type == "$END":
+            line = len(lines) or 1
+            col = len(lines[-1]) + 1 if lines else 1
+        end_col = col + max(len(str(tok.value)), 1) if tok.type != "$END" else col + 1
+        span = Span(file, line, col, line, end_col)
+        msg = f"expected {context or _join(expected)}, found {found}"
+        if tok.type == "$END" and "_RBRACE" in expected_names:
+            hint = "政策末尾缺少 `}` / the policy is missing its closing `}`"
+        elif tok.type == "NAME" and (kw := glued_keyword(str(tok.value))):
+            hint = f"`{tok.value}` 中含关键字 `{kw}`：关键字前后须有空格 / put spaces around keywords"
+        return Diagnostic("E001", f"语法错误 / syntax error: {msg}", span, hint=hint,
+                          source_line=_line(lines, line))
+    if isinstance(e, UnexpectedEOF):
+        line = len(lines) or 1
+        col = len(lines[-1]) + 1 if lines else 1
+        expected = describe_expected(set(e.expected or ()))
+        msg = f"语法错误 / syntax error: the file ends early; expected {_join(expected)}"
+        return Diagnostic("E001", msg, Span(file, line, col, line, col + 1),
+                          source_line=_line(lines, line))
+    return Diagnostic("E001", f"语法错误 / syntax error: {e}", Span(file, line, col, line, col + 1),
+                      source_line=_line(lines, line))
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    return f"`{tok.value}`"
+
+
+def _join(items: list[str]) -> str:
+    if not items:
+        return "something else"
+    if len(items) > 6:
+        items = [*items[:6], "…"]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _context(e: UnexpectedToken, expected: set[str]) -> str | None:
+    """Say what was expected in terms of the construct being written, when we can tell."""
+    try:
+        stack = list(e.interactive_parser.parser_state.value_stack)  # type: ignore[union-attr]
+    except Exception:
+        return None
+    kinds = [_kind(v) for v in stack[-4:]]
+    tail = kinds[-3:]
+    if "_COLON" in expected:
+        if tail[-1:] == ["STRING"] and len(tail) >= 3 and tail[-3] == "rule_kind":
+            return "`:` after the rule's message"
+        if tail[-2:] == ["rule_kind", "NAME"]:
+            return "the rule's message (a string in double quotes) after the rule's name"
+        if tail[-2:] == ["_OVERRIDE", "NAME"] or tail[-1:] == ["STRING"]:
+            return "`:` before the condition"
+        if tail[-1:] == ["NAME"]:
+            return "`:` after the metadata key (e.g. `region: \"510000\"`)"
+    if "STRING" in expected:
+        if tail[-1:] == ["POLICY"]:
+            return "the policy's code in double quotes (e.g. `policy \"SC-MZ-001\" \"…\" {`)"
+        if tail[-2:] == ["POLICY", "STRING"]:
+            return "the policy's title in double quotes after its code"
+        if tail[-2:] == ["rule_kind", "NAME"]:
+            return "the rule's message (a string in double quotes) after the rule's name"
+        if tail[-2:] == ["_DROP", "NAME"]:
+            return "the justification for dropping the rule (a string in double quotes)"
+    if "NAME" in expected and tail[-1:] == ["rule_kind"]:
+        return "the rule's name after its kind"
+    if "_EQ" in expected and tail[-2:] == ["_LET", "NAME"]:
+        return "`=` after the let's name"
+    if "_THEN_EN" in expected:
+        return "`then`/`则` after the condition of `if`"
+    if "_ELSE_EN" in expected:
+        return "`else`/`否则`: every `if … then …` needs an `else`"
+    return None
+
+
+_INLINED = {"_policy": "POLICY", "_let": "_LET", "_override": "_OVERRIDE", "_drop": "_DROP"}
+
+
+def _kind(v: object) -> str:
+    if isinstance(v, Token):
+        t = v.type
+        for stem in ("POLICY", "_OVERRIDE", "_DROP", "_LET"):
+            if t in (stem + "_EN", stem + "_ZH"):
+                return stem
+        if t.startswith(("REQUIRE", "DENY", "REVIEW")):
+            return "rule_kind"
+        return t
+    if isinstance(v, Tree):
+        data = str(v.data)
+        return _INLINED.get(data, data)
+    return type(v).__name__

@@ -1,0 +1,230 @@
+"""A loaded, checked policy set: resolution by item, region and date (LANGUAGE.md §8),
+and screening (INTERFACES.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import ir, regions
+from .decision import (
+    Decision,
+    EvaluationError,
+    PolicyInfo,
+    Reason,
+    UnknownRule,
+    outcome_of,
+)
+from .errors import Diagnostic, NoPolicyError, PolicyError
+from .evaluate.compiler import CompiledPolicy
+from .facts.models import Application
+from .facts.validate import parse_facts
+from .functions import HostFunction, table
+from .loader import Sources, load_sources, read_sources
+from .values import Unknown, render, round_amount
+
+
+class PolicySet:
+    """Policies loaded once and checked; screens any number of applications.
+
+    Build one with :func:`yktrules.load`."""
+
+    def __init__(self, sources: Sources, schema: type[BaseModel] = Application,
+                 functions: Sequence[HostFunction] = ()):
+        loaded = load_sources(sources, schema, functions)
+        if loaded.errors:
+            raise PolicyError(loaded.diagnostics)
+        self.schema = schema
+        self.sources = sources
+        self.functions = tuple(functions)
+        self.warnings: list[Diagnostic] = loaded.diagnostics
+        self.params = loaded.params
+        self.policies: dict[str, ir.CheckedPolicy] = loaded.policies
+        funcs = table(functions)
+        self._compiled = {c: CompiledPolicy(p, funcs) for c, p in self.policies.items()}
+        self._family: dict[str, list[ir.CheckedPolicy]] = {}
+        for p in self.policies.values():
+            self._family.setdefault(p.item, []).append(p)
+        self._info = {c: PolicyInfo(c, p.item, p.title, p.department, p.hotline, p.period)
+                      for c, p in self.policies.items()}
+        self._param = lru_cache(maxsize=1 << 16)(self._param_uncached)
+        self._version = lru_cache(maxsize=1 << 16)(self._version_uncached)
+        self._resolve = lru_cache(maxsize=1 << 14)(self._resolve_uncached)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PolicySet, (self.sources, self.schema, self.functions))
+
+    def __repr__(self) -> str:
+        return f"<PolicySet {len(self.policies)} policies, {len(self._family)} items>"
+
+    # ------------------------------------------------------------ catalogue
+    @property
+    def items(self) -> list[str]:
+        """The codes of the items: the policies that extend no other."""
+        return sorted(self._family)
+
+    def policy(self, code: str) -> ir.CheckedPolicy:
+        return self.policies[code]
+
+    def in_force(self, region: str | None = None, as_of: date | None = None
+                 ) -> list[ir.CheckedPolicy]:
+        """Policies in force for a region (those whose region contains it, or lies in it) and
+        a date; every policy when both are None."""
+        out = []
+        for p in self.policies.values():
+            if as_of is not None and not (p.effective <= as_of and (p.until is None
+                                                                    or as_of <= p.until)):
+                continue
+            if region is not None and not (regions.within(region, p.region)
+                                           or regions.within(p.region, region)):
+                continue
+            out.append(p)
+        return sorted(out, key=lambda p: (p.item, len(p.chain), p.code))
+
+    # ------------------------------------------------------------ resolution
+    def resolve(self, code: str, region: str, as_of: date) -> ir.CheckedPolicy:
+        """The policy that screens item `code` (or a policy extending it) for `region` on
+        `as_of`; raises NoPolicyError when none is in force."""
+        return self._resolve(code, region, as_of)
+
+    def _resolve_uncached(self, code: str, region: str, as_of: date) -> ir.CheckedPolicy:
+        p = self.policies.get(code)
+        if p is None:
+            raise NoPolicyError(code, region, as_of, "没有这个项目代码 / unknown item code")
+        best: ir.CheckedPolicy | None = None
+        for cand in self._family[p.item]:
+            if not regions.within(region, cand.region):
+                continue
+            if cand.effective > as_of or (cand.until is not None and as_of > cand.until):
+                continue
+            if best is None or _specificity(cand) > _specificity(best):
+                best = cand
+        if best is None:
+            raise NoPolicyError(p.item, region, as_of)
+        return best
+
+    def _param_uncached(self, name: str, region: str, as_of: date) -> Any:
+        decl = self.params.get(name)
+        hit = decl.resolve(region, as_of) if decl else None
+        if hit is None:
+            return Unknown(frozenset({f"param.{name}"}))
+        return hit[2]
+
+    def _version_uncached(self, code: str, region: str, as_of: date) -> str:
+        p = self.policies[code]
+        h = hashlib.sha256(p.digest.encode())
+        for name in p.params:
+            decl = self.params.get(name)
+            hit = decl.resolve(region, as_of) if decl else None
+            h.update(f"\n{name}={hit[0]}@{hit[1]}:{hit[2]}".encode() if hit else
+                     f"\n{name}=?".encode())
+        return "sha256:" + h.hexdigest()
+
+    # ------------------------------------------------------------ screening
+    def parse_facts(self, facts: Any) -> BaseModel:
+        """Validate facts (dict, JSON text or model instance); raises FactsError."""
+        return parse_facts(facts, self.schema)
+
+    def screen(self, facts: Any, policy: str, as_of: date | str | None = None) -> Decision:
+        """Screen one application for an item (or a policy extending it)."""
+        doc = self.parse_facts(facts)
+        return self._screen(doc, policy, _as_of(doc, as_of))
+
+    def screen_all(self, facts: Any, as_of: date | str | None = None) -> list[Decision]:
+        """One decision per item with a policy in force for the application's region and
+        date, in item-code order."""
+        doc = self.parse_facts(facts)
+        day = _as_of(doc, as_of)
+        out = []
+        for item in self.items:
+            try:
+                out.append(self._screen(doc, item, day))
+            except NoPolicyError:
+                continue
+        return out
+
+    def _screen(self, doc: Any, code: str, as_of: date) -> Decision:
+        region = doc.application.region
+        p = self._resolve(code, region, as_of)
+        return self.evaluate(p.code, doc, as_of)
+
+    def evaluate(self, code: str, doc: Any, as_of: date) -> Decision:
+        """Apply one policy (no resolution) to validated facts."""
+        comp = self._compiled[code]
+        p = comp.policy
+        region = doc.application.region
+        param = self._param
+
+        def lookup(name: str) -> Any:
+            return param(name, region, as_of)
+
+        ctx = comp.context(doc, as_of, lookup)
+        reasons: list[Reason] = []
+        unknown: list[UnknownRule] = []
+        for rule, fn in comp.rules:
+            v = fn(ctx)
+            if v is True:
+                if rule.kind == "require":
+                    continue
+            elif v is False:
+                if rule.kind != "require":
+                    continue
+            else:
+                errs = tuple(EvaluationError(e.message, str(e.span)) for e in v.errors)
+                unknown.append(UnknownRule(rule.name, rule.kind, tuple(sorted(v.missing)),
+                                           self._message(comp, rule, ctx), rule.span.short, errs))
+                continue
+            reasons.append(Reason(rule.name, rule.kind, self._message(comp, rule, ctx),
+                                  rule.span.short))
+        outcome = outcome_of(reasons, unknown)
+        amount: Decimal | None = None
+        amount_missing: tuple[str, ...] | None = None
+        if comp.amount is not None and outcome.value == "eligible":
+            a = comp.amount(ctx)
+            if a.__class__ is Unknown:
+                amount_missing = tuple(sorted(a.missing)) or ("amount",)
+            else:
+                amount = round_amount(Decimal(a))
+        return Decision(
+            item=p.item, policy=p.code, title=p.title,
+            version=self._version(p.code, region, as_of), as_of=as_of, outcome=outcome,
+            reasons=tuple(reasons), unknown=tuple(unknown), amount=amount,
+            info=self._info[p.code], amount_missing=amount_missing,
+        )
+
+    @staticmethod
+    def _message(comp: CompiledPolicy, rule: ir.CheckedRule, ctx: Any) -> str:
+        parts = comp.messages[rule.name]
+        if len(parts) == 1 and isinstance(parts[0], str):
+            return parts[0]
+        return "".join(p if isinstance(p, str) else render(p(ctx)) for p in parts)
+
+
+def _specificity(p: ir.CheckedPolicy) -> tuple[int, int]:
+    return (len(regions.significant(p.region)), len(p.chain))
+
+
+def _as_of(doc: Any, as_of: date | str | None) -> date:
+    if as_of is None:
+        return doc.application.date  # type: ignore[no-any-return]
+    if isinstance(as_of, str):
+        return date.fromisoformat(as_of)
+    return as_of
+
+
+def load(path: str | Path | Sequence[str | Path], *, schema: type[BaseModel] | None = None,
+         functions: Sequence[HostFunction] = ()) -> PolicySet:
+    """Read a policy folder (or one file) and check it; raises PolicyError listing every
+    problem."""
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    sources, diags = read_sources(paths)
+    if diags:
+        raise PolicyError(diags)
+    return PolicySet(sources, schema or Application, functions)
