@@ -146,7 +146,10 @@ class Decision:
         elif self.amount_missing:
             out.append("发放金额暂无法计算，缺少：" + "；".join(describe_path(p)
                                                          for p in self.amount_missing))
-        contact = f"如有疑问，请咨询{i.department or '主管部门'}"
+        dept = i.department or "主管"
+        if not dept.endswith(("局", "委", "会", "部门", "所", "中心")):
+            dept += "部门"
+        contact = f"如有疑问，请咨询{dept}"
         contact += f"，咨询电话 {i.hotline}。" if i.hotline else "。"
         out.append(contact)
         out.append("本结果为系统预审意见，最终以主管部门审核为准。")

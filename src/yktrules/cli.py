@@ -1,0 +1,288 @@
+"""The `yktrules` command: a thin layer over the library (INTERFACES.md, "Command line")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import regions
+from .errors import FactsError, NoPolicyError, PolicyError, render_all
+from .facts.validate import parse_facts
+from .loader import load_sources, read_sources
+from .policyset import PolicySet, load
+from .tester import Runner, find_case_files
+
+_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    _err.print(message, markup=False)
+    sys.exit(code)
+
+
+def _date_arg(_ctx: Any, _param: Any, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` 不是有效日期，请写作 YYYY-MM-DD") from None
+
+
+def _region_arg(_ctx: Any, _param: Any, value: str | None) -> str | None:
+    if value is not None and not regions.is_code(value):
+        raise click.BadParameter(f"`{value}` 不是6位行政区划代码")
+    return value
+
+
+def _load(policies: str) -> PolicySet:
+    try:
+        return load(policies)
+    except PolicyError as e:
+        _fail(f"政策目录 {policies} 未通过检查 / the policies do not check:\n\n{e}", 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="yktrules")
+def cli() -> None:
+    """yktrules: 惠民惠农补贴资格预审规则引擎 / subsidy eligibility rules."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def check(paths: tuple[str, ...], fmt: str) -> None:
+    """Parse and check policies and parameter files (default: ./policies)."""
+    sources, diags = read_sources(list(paths) or ["policies"])
+    from .facts.models import Application
+
+    loaded = load_sources(sources, Application)
+    diags += loaded.diagnostics
+    errors = sum(d.is_error for d in diags)
+    if fmt == "json":
+        click.echo(json.dumps([d.to_dict() for d in diags], ensure_ascii=False, indent=2))
+    else:
+        n_pol = len(loaded.policies)
+        if diags:
+            click.echo(render_all(diags))
+        if not errors:
+            click.echo(f"✓ {len(sources.policies)} 个政策文件、{len(sources.params)} 个参数文件检查通过"
+                       f"（{n_pol} 个政策）/ all clean")
+    sys.exit(1 if errors else 0)
+
+
+@cli.command("eval")
+@click.option("--policies", default="policies", show_default=True, type=click.Path())
+@click.option("--item", required=True, help="item code (or the code of a policy extending it)")
+@click.argument("facts_file", type=click.Path())
+@click.option("--as-of", callback=_date_arg, help="decision date, YYYY-MM-DD")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
+def eval_(policies: str, item: str, facts_file: str, as_of: date | None, fmt: str) -> None:
+    """Screen one application (a JSON file, or - for standard input)."""
+    ps = _load(policies)
+    text = _read_text(facts_file)
+    try:
+        d = ps.screen(text, policy=item, as_of=as_of)
+    except FactsError as e:
+        _fail(f"{facts_file}: {e}", 2)
+    except NoPolicyError as e:
+        _fail(str(e), 2)
+    if fmt == "json":
+        click.echo(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(d.explain())
+
+
+def _read_text(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        _fail(f"文件不存在 / no such file: {path}", 2)
+    except (OSError, UnicodeDecodeError) as e:
+        _fail(f"无法读取 / cannot read {path}: {e}", 2)
+
+
+@cli.command("list")
+@click.option("--policies", default="policies", show_default=True, type=click.Path())
+@click.option("--region", callback=_region_arg, help="6-digit division code")
+@click.option("--as-of", callback=_date_arg, help="YYYY-MM-DD")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def list_(policies: str, region: str | None, as_of: date | None, fmt: str) -> None:
+    """The policies in force, as a table."""
+    ps = _load(policies)
+    rows = ps.in_force(region, as_of)
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "code": p.code, "item": p.item, "title": p.title, "level": p.level,
+            "department": p.department, "region": p.region,
+            "effective": p.effective.isoformat(),
+            "until": p.until.isoformat() if p.until else None, "period": p.period,
+            "extends": p.parent} for p in rows], ensure_ascii=False, indent=2))
+        return
+    t = Table(title=f"补贴项目（{len(rows)}）")
+    for col in ("代码", "项目", "名称", "层级", "部门", "地区", "有效期", "周期"):
+        t.add_column(col)
+    level = {"province": "省", "city": "市", "county": "县"}
+    for p in rows:
+        period = f"{p.effective} ~ {p.until or '长期'}"
+        t.add_row(p.code, p.item, p.title, level[p.level], p.department or "", p.region,
+                  period, p.period)
+    _out.print(t)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+def test(paths: tuple[str, ...]) -> None:
+    """Run *.cases.yaml files (default: every one under the current folder)."""
+    files, missing = find_case_files(list(paths) or ["."])
+    if missing:
+        _fail("路径不存在 / no such file or folder: " + ", ".join(missing), 1)
+    runner = Runner()
+    passed = failed = 0
+    for f in files:
+        for r in runner.run_file(f):
+            if r.passed:
+                passed += 1
+                continue
+            failed += 1
+            click.echo(f"FAIL {r.where} {r.name}")
+            for p in r.problems:
+                click.echo("     " + p.replace("\n", "\n     "))
+            if r.decision is not None and r.decision.reasons:
+                click.echo("     reasons: " + "; ".join(f"{x.rule}: {x.message}"
+                                                        for x in r.decision.reasons))
+            if r.decision is not None and r.decision.unknown:
+                click.echo("     unknown: " + "; ".join(f"{x.rule} ({', '.join(x.missing)})"
+                                                        for x in r.decision.unknown))
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or not (passed or failed) else 0)
+
+
+@cli.command()
+@click.option("--policies", default="policies", show_default=True, type=click.Path())
+@click.argument("input_file", type=click.Path())
+@click.option("--out", "out_file", type=click.Path(), help="JSON Lines output (default: stdout)")
+@click.option("--item", help="screen only this item (default: every item in force)")
+@click.option("--as-of", callback=_date_arg, help="YYYY-MM-DD (default: each filing date)")
+@click.option("--summary/--no-summary", default=True, help="print counts to stderr")
+def screen(policies: str, input_file: str, out_file: str | None, item: str | None,
+           as_of: date | None, summary: bool) -> None:
+    """Screen many applications from JSON Lines: one output line per input line."""
+    ps = _load(policies)
+    if input_file != "-" and not Path(input_file).is_file():
+        _fail(f"文件不存在 / no such file: {input_file}", 2)
+    counts: Counter[tuple[str, str]] = Counter()
+    rows = errors = 0
+    with _open_in(input_file) as src, _open_out(out_file) as dst:
+        for row in screen_lines(ps, src, item, as_of):
+            rows += 1
+            if "error" in row:
+                errors += 1
+            else:
+                for d in row["decisions"]:
+                    counts[(d["item"], d["outcome"])] += 1
+            dst.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if summary:
+        _print_summary(ps, rows, errors, counts)
+
+
+def screen_lines(ps: PolicySet, src: TextIO, item: str | None, as_of: date | None
+                 ) -> Iterator[dict[str, Any]]:
+    """One result row per input line, in order; bad lines become error rows."""
+    for n, line in enumerate(src, 1):
+        if not line.strip():
+            yield {"line": n, "application": None,
+                   "error": {"type": "empty", "errors": [{"path": "", "message": "空行 / empty line"}]}}
+            continue
+        try:
+            doc = parse_facts(line, ps.schema)
+        except FactsError as e:
+            yield {"line": n, "application": _peek_id(line),
+                   "error": {"type": "facts", "errors": e.errors}}
+            continue
+        app_id = doc.application.id  # type: ignore[attr-defined]
+        try:
+            if item:
+                decisions = [ps.screen(doc, item, as_of)]
+            else:
+                decisions = ps.screen_all(doc, as_of)
+        except NoPolicyError as e:
+            yield {"line": n, "application": app_id,
+                   "error": {"type": "no_policy", "errors": [{"path": "", "message": str(e)}]}}
+            continue
+        yield {"line": n, "application": app_id, "decisions": [d.to_dict() for d in decisions]}
+
+
+def _peek_id(line: str) -> Any:
+    try:
+        v = json.loads(line)
+        return v.get("application", {}).get("id")
+    except (ValueError, AttributeError):
+        return None
+
+
+class _open_in:
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self) -> TextIO:
+        if self.path == "-":
+            return sys.stdin
+        self.f = open(self.path, encoding="utf-8-sig")  # noqa: SIM115
+        return self.f
+
+    def __exit__(self, *a: Any) -> None:
+        if self.path != "-":
+            self.f.close()
+
+
+class _open_out:
+    def __init__(self, path: str | None):
+        self.path = path
+
+    def __enter__(self) -> TextIO:
+        if self.path is None:
+            return sys.stdout
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.f = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as e:
+            _fail(f"无法写入 / cannot write {self.path}: {e.strerror}", 2)
+        return self.f
+
+    def __exit__(self, *a: Any) -> None:
+        if self.path is not None:
+            self.f.close()
+
+
+def _print_summary(ps: PolicySet, rows: int, errors: int,
+                   counts: Counter[tuple[str, str]]) -> None:
+    t = Table(title=f"预审汇总：{rows} 份申请，{errors} 份材料有误")
+    for col in ("项目", "名称", "符合", "不符合", "需复核"):
+        t.add_column(col)
+    for item in sorted({i for i, _ in counts}):
+        title = ps.policy(item).title
+        t.add_row(item, title, *(str(counts[(item, o)]) for o in
+                                 ("eligible", "ineligible", "review")))
+    _err.print(t)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        _fail("已中断 / interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(0)
