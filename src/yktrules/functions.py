@@ -25,6 +25,7 @@ class Function:
     impl: Callable[..., Any]  # (as_of, *args) -> value; args are known (not Unknown)
     doc: str
     strict: bool = True  # an unknown argument makes the result unknown
+    total: bool = True  # never raises on well-typed known arguments (host functions may)
 
 
 def _list_of(pred: Callable[[T.Type], bool], what: str) -> Check:
@@ -234,7 +235,7 @@ class HostFunction:
 
         fn = self.fn
         return Function(self.name, None, len(ptypes), check, lambda _as_of, *a: fn(*a),
-                        self.doc or "host function")
+                        self.doc or "host function", total=False)
 
 
 def table(host: Sequence[HostFunction] = ()) -> dict[str, Function]:

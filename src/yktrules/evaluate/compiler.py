@@ -145,6 +145,27 @@ class CompiledPolicy:
         obj = self.compile(n.obj)
         name = n.field
         unk = Unknown(frozenset({n.path})) if n.path else Unknown()
+        if not n.project and isinstance(n.obj, ir.Root):
+            rname = n.obj.name
+            runk = Unknown(frozenset({rname}))
+
+            def get_root(c: Ctx) -> Any:  # the common `applicant.x`, fused
+                o = getattr(c.facts, rname)
+                if o is None:
+                    return runk
+                v = getattr(o, name)
+                return unk if v is None else v
+            return get_root
+        if not n.project and isinstance(n.obj, ir.Var):
+            slot = n.obj.slot
+
+            def get_var(c: Ctx) -> Any:  # `m.x` for a quantifier variable, fused
+                o = c.vars[slot]
+                if o.__class__ is Unknown:
+                    return o
+                v = getattr(o, name)
+                return unk if v is None else v
+            return get_var
         if not n.project:
             def get(c: Ctx) -> Any:
                 o = obj(c)
@@ -222,6 +243,13 @@ class CompiledPolicy:
         if not fn.strict:
             a0 = args[0]
             return lambda c: impl(c.as_of, a0(c))
+        if len(args) == 1 and fn.total:
+            a1 = args[0]
+
+            def call1_total(c: Ctx) -> Any:
+                v = a1(c)
+                return v if v.__class__ is Unknown else impl(c.as_of, v)
+            return call1_total
         if len(args) == 1:
             a1 = args[0]
 

@@ -10,12 +10,11 @@ Models are frozen and ignore unknown keys.  Hosts extend the document by subclas
 (:class:`FactModel` and :func:`fact_field` are public for that).
 """
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date as _date
 from datetime import datetime as _datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -74,50 +73,11 @@ class _JsonSchemaExtra:
         return js
 
 
-_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def _to_decimal(v: Any) -> Any:
-    """Turn an int, numeric string, Decimal or float into a Decimal without binary rounding.
-
-    A float is taken by its shortest repr (``0.1`` -> ``Decimal("0.1")``).  Booleans,
-    non-numeric strings, NaN and infinities are rejected.
-    """
-    if isinstance(v, bool):
-        raise PydanticCustomError("decimal_type", "应为数字")
-    if isinstance(v, Decimal):
-        d = v
-    elif isinstance(v, int):
-        d = Decimal(v)
-    elif isinstance(v, float):
-        if not math.isfinite(v):
-            raise PydanticCustomError("finite_number", "应为有限的数字")
-        d = Decimal(repr(v))
-    elif isinstance(v, str):
-        s = v.strip()
-        if not _NUMBER_RE.fullmatch(s):
-            if s.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
-                raise PydanticCustomError("finite_number", "应为有限的数字")
-            raise PydanticCustomError("decimal_parsing", "应为数字")
-        try:
-            d = Decimal(s)
-        except (InvalidOperation, ValueError, ArithmeticError):  # pragma: no cover - defensive
-            raise PydanticCustomError("decimal_parsing", "应为数字") from None
-    else:
-        raise PydanticCustomError("decimal_type", "应为数字")
-    if not d.is_finite():
-        raise PydanticCustomError("finite_number", "应为有限的数字")
-    if d.is_zero() and d.is_signed():
-        d = d.copy_abs()
-    return d
-
-
 #: A non-negative exact decimal (amounts, areas, mu).  Accepts int, numeric str, Decimal and
 #: float (by its shortest repr); never passes a value through binary floating point.
 Money = Annotated[
     Decimal,
-    BeforeValidator(_to_decimal),
-    Field(ge=0),
+    Field(ge=0, allow_inf_nan=False),
     WithJsonSchema(
         {
             "anyOf": [
@@ -166,6 +126,11 @@ _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _parse_date(v: Any) -> Any:
+    if type(v) is str and len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii():
+        try:
+            return _date.fromisoformat(v)
+        except ValueError:
+            pass  # reported below with the precise message
     if isinstance(v, _datetime):
         raise PydanticCustomError("date_with_time", "应为日期（不含时间），格式 YYYY-MM-DD")
     if isinstance(v, _date):
