@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import attrs
 from lark import Token, Tree
@@ -96,7 +97,9 @@ class _Builder:
 
     # ------------------------------------------------------------ policy
     def policy(self, t: Tree) -> ast.Policy:
-        kids = [k for k in t.children if not (isinstance(k, Token) and k.type.startswith("POLICY"))]
+        kids: list[Any] = [
+            k for k in t.children if not (isinstance(k, Token) and k.type.startswith("POLICY"))
+        ]
         code_tok, title_tok, parent_tok, *items = kids
         parent = self.string(parent_tok) if parent_tok is not None else None
         return ast.Policy(
@@ -111,7 +114,7 @@ class _Builder:
 
     def item(self, t: Tree) -> ast.Item:
         sp = self.span(t)
-        k = t.children
+        k: list[Any] = list(t.children)
         if t.data == "meta":
             return ast.Meta(sp, str(k[0]), self.tspan(k[0]), self.expr(k[1]))
         if t.data == "let":
@@ -173,7 +176,7 @@ class _Builder:
         if isinstance(t, Token):  # only via `(expr)` collapsing to a bare token
             raise AssertionError(f"bare token {t.type}")
         d = t.data
-        k = t.children
+        k: list[Any] = list(t.children)
         if d == "number":
             try:
                 return ast.Number(sp, Decimal(str(k[0])))
@@ -235,7 +238,9 @@ class _Builder:
         if d == "quantifier":
             kind_tok = k[0].children[0]
             kind = "any" if str(kind_tok) in ("any", "任一") else "all"
-            rest = [c for c in k[1:] if not (isinstance(c, Token) and c.type.startswith("IN_"))]
+            rest: list[Any] = [
+                c for c in k[1:] if not (isinstance(c, Token) and c.type.startswith("IN_"))
+            ]
             var, iterable, body = rest
             return ast.Quantifier(
                 sp, kind, str(var), self.tspan(var), self.expr(iterable), self.expr(body)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -15,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import regions
+from .batch import screen_rows
 from .errors import FactsError, NoPolicyError, PolicyError, render_all
-from .facts.validate import parse_facts
 from .loader import load_sources, read_sources
 from .policyset import PolicySet, load
 from .tester import Runner, find_case_files
@@ -76,8 +75,10 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
         if diags:
             click.echo(render_all(diags))
         if not errors:
-            click.echo(f"✓ {len(sources.policies)} 个政策文件、{len(sources.params)} 个参数文件检查通过"
-                       f"（{n_pol} 个政策）/ all clean")
+            click.echo(
+                f"✓ {len(sources.policies)} 个政策文件、{len(sources.params)} 个参数文件检查通过"
+                f"（{n_pol} 个政策）/ all clean"
+            )
     sys.exit(1 if errors else 0)
 
 
@@ -124,12 +125,27 @@ def list_(policies: str, region: str | None, as_of: date | None, fmt: str) -> No
     ps = _load(policies)
     rows = ps.in_force(region, as_of)
     if fmt == "json":
-        click.echo(json.dumps([{
-            "code": p.code, "item": p.item, "title": p.title, "level": p.level,
-            "department": p.department, "region": p.region,
-            "effective": p.effective.isoformat(),
-            "until": p.until.isoformat() if p.until else None, "period": p.period,
-            "extends": p.parent} for p in rows], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "code": p.code,
+                        "item": p.item,
+                        "title": p.title,
+                        "level": p.level,
+                        "department": p.department,
+                        "region": p.region,
+                        "effective": p.effective.isoformat(),
+                        "until": p.until.isoformat() if p.until else None,
+                        "period": p.period,
+                        "extends": p.parent,
+                    }
+                    for p in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     t = Table(title=f"补贴项目（{len(rows)}）")
     for col in ("代码", "项目", "名称", "层级", "部门", "地区", "有效期", "周期"):
@@ -137,8 +153,9 @@ def list_(policies: str, region: str | None, as_of: date | None, fmt: str) -> No
     level = {"province": "省", "city": "市", "county": "县"}
     for p in rows:
         period = f"{p.effective} ~ {p.until or '长期'}"
-        t.add_row(p.code, p.item, p.title, level[p.level], p.department or "", p.region,
-                  period, p.period)
+        t.add_row(
+            p.code, p.item, p.title, level[p.level], p.department or "", p.region, period, p.period
+        )
     _out.print(t)
 
 
@@ -161,11 +178,15 @@ def test(paths: tuple[str, ...]) -> None:
             for p in r.problems:
                 click.echo("     " + p.replace("\n", "\n     "))
             if r.decision is not None and r.decision.reasons:
-                click.echo("     reasons: " + "; ".join(f"{x.rule}: {x.message}"
-                                                        for x in r.decision.reasons))
+                click.echo(
+                    "     reasons: "
+                    + "; ".join(f"{x.rule}: {x.message}" for x in r.decision.reasons)
+                )
             if r.decision is not None and r.decision.unknown:
-                click.echo("     unknown: " + "; ".join(f"{x.rule} ({', '.join(x.missing)})"
-                                                        for x in r.decision.unknown))
+                click.echo(
+                    "     unknown: "
+                    + "; ".join(f"{x.rule} ({', '.join(x.missing)})" for x in r.decision.unknown)
+                )
     click.echo(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed or not (passed or failed) else 0)
 
@@ -174,11 +195,23 @@ def test(paths: tuple[str, ...]) -> None:
 @click.option("--policies", default="policies", show_default=True, type=click.Path())
 @click.argument("input_file", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(), help="JSON Lines output (default: stdout)")
-@click.option("--item", help="screen only this item (default: every item in force)")
+@click.option("--item", help="screen every row for this item")
+@click.option(
+    "--all-items",
+    is_flag=True,
+    help="screen every item in force (default: the row's application.item, else every item)",
+)
 @click.option("--as-of", callback=_date_arg, help="YYYY-MM-DD (default: each filing date)")
 @click.option("--summary/--no-summary", default=True, help="print counts to stderr")
-def screen(policies: str, input_file: str, out_file: str | None, item: str | None,
-           as_of: date | None, summary: bool) -> None:
+def screen(
+    policies: str,
+    input_file: str,
+    out_file: str | None,
+    item: str | None,
+    all_items: bool,
+    as_of: date | None,
+    summary: bool,
+) -> None:
     """Screen many applications from JSON Lines: one output line per input line."""
     ps = _load(policies)
     if input_file != "-" and not Path(input_file).is_file():
@@ -186,7 +219,7 @@ def screen(policies: str, input_file: str, out_file: str | None, item: str | Non
     counts: Counter[tuple[str, str]] = Counter()
     rows = errors = 0
     with _open_in(input_file) as src, _open_out(out_file) as dst:
-        for row in screen_lines(ps, src, item, as_of):
+        for row in screen_rows(ps, src, item=item, as_of=as_of, all_items=all_items):
             rows += 1
             if "error" in row:
                 errors += 1
@@ -198,41 +231,6 @@ def screen(policies: str, input_file: str, out_file: str | None, item: str | Non
         _print_summary(ps, rows, errors, counts)
 
 
-def screen_lines(ps: PolicySet, src: TextIO, item: str | None, as_of: date | None
-                 ) -> Iterator[dict[str, Any]]:
-    """One result row per input line, in order; bad lines become error rows."""
-    for n, line in enumerate(src, 1):
-        if not line.strip():
-            yield {"line": n, "application": None,
-                   "error": {"type": "empty", "errors": [{"path": "", "message": "空行 / empty line"}]}}
-            continue
-        try:
-            doc = parse_facts(line, ps.schema)
-        except FactsError as e:
-            yield {"line": n, "application": _peek_id(line),
-                   "error": {"type": "facts", "errors": e.errors}}
-            continue
-        app_id = doc.application.id  # type: ignore[attr-defined]
-        try:
-            if item:
-                decisions = [ps.screen(doc, item, as_of)]
-            else:
-                decisions = ps.screen_all(doc, as_of)
-        except NoPolicyError as e:
-            yield {"line": n, "application": app_id,
-                   "error": {"type": "no_policy", "errors": [{"path": "", "message": str(e)}]}}
-            continue
-        yield {"line": n, "application": app_id, "decisions": [d.to_dict() for d in decisions]}
-
-
-def _peek_id(line: str) -> Any:
-    try:
-        v = json.loads(line)
-        return v.get("application", {}).get("id")
-    except (ValueError, AttributeError):
-        return None
-
-
 class _open_in:
     def __init__(self, path: str):
         self.path = path
@@ -240,7 +238,7 @@ class _open_in:
     def __enter__(self) -> TextIO:
         if self.path == "-":
             return sys.stdin
-        self.f = open(self.path, encoding="utf-8-sig")  # noqa: SIM115
+        self.f = open(self.path, encoding="utf-8-sig")
         return self.f
 
     def __exit__(self, *a: Any) -> None:
@@ -257,7 +255,7 @@ class _open_out:
             return sys.stdout
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.f = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+            self.f = open(self.path, "w", encoding="utf-8")
         except OSError as e:
             _fail(f"无法写入 / cannot write {self.path}: {e.strerror}", 2)
         return self.f
@@ -267,15 +265,15 @@ class _open_out:
             self.f.close()
 
 
-def _print_summary(ps: PolicySet, rows: int, errors: int,
-                   counts: Counter[tuple[str, str]]) -> None:
+def _print_summary(ps: PolicySet, rows: int, errors: int, counts: Counter[tuple[str, str]]) -> None:
     t = Table(title=f"预审汇总：{rows} 份申请，{errors} 份材料有误")
     for col in ("项目", "名称", "符合", "不符合", "需复核"):
         t.add_column(col)
     for item in sorted({i for i, _ in counts}):
         title = ps.policy(item).title
-        t.add_row(item, title, *(str(counts[(item, o)]) for o in
-                                 ("eligible", "ineligible", "review")))
+        t.add_row(
+            item, title, *(str(counts[(item, o)]) for o in ("eligible", "ineligible", "review"))
+        )
     _err.print(t)
 
 

@@ -14,18 +14,16 @@ import attrs
 from .facts_paths import describe_path
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     ELIGIBLE = "eligible"
     INELIGIBLE = "ineligible"
     REVIEW = "review"
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def zh(self) -> str:
         return {"eligible": "符合条件", "ineligible": "不符合条件", "review": "需人工复核"}[
-            self.value]
+            self.value
+        ]
 
 
 @attrs.frozen
@@ -38,8 +36,12 @@ class Reason:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "kind": self.kind, "message": self.message,
-                "source": self.source}
+        return {
+            "rule": self.rule,
+            "kind": self.kind,
+            "message": self.message,
+            "source": self.source,
+        }
 
 
 @attrs.frozen
@@ -63,8 +65,13 @@ class UnknownRule:
     errors: tuple[EvaluationError, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"rule": self.rule, "kind": self.kind, "missing": list(self.missing),
-                             "message": self.message, "source": self.source}
+        d: dict[str, Any] = {
+            "rule": self.rule,
+            "kind": self.kind,
+            "missing": list(self.missing),
+            "message": self.message,
+            "source": self.source,
+        }
         if self.errors:
             d["errors"] = [e.to_dict() for e in self.errors]
         return d
@@ -125,12 +132,15 @@ class Decision:
         from, the amount, and the hotline."""
         i = self.info
         out = [f"【{self.title}】预审结果：{self.outcome.zh}"]
-        out.append(f"（项目 {self.item}，适用政策 {self.policy}，审核基准日 {self.as_of.isoformat()}）")
+        out.append(
+            f"（项目 {self.item}，适用政策 {self.policy}，审核基准日 {self.as_of.isoformat()}）"
+        )
         if self.outcome is Outcome.ELIGIBLE:
             out.append("经比对，您的申请符合本项目的各项条件。")
         if self.reasons:
             title = {"ineligible": "不符合的原因：", "review": "需要工作人员复核的原因："}.get(
-                self.outcome.value, "说明：")
+                self.outcome.value, "说明："
+            )
             out.append(title)
             out += [f"  {n}. {r.message}" for n, r in enumerate(self.reasons, 1)]
         if self.unknown:
@@ -142,10 +152,14 @@ class Decision:
                 for e in u.errors:
                     out.append(f"     - 计算出错：{e.message}（{e.source}）")
         if self.amount is not None:
-            out.append(f"预计发放金额：{_PERIOD_ZH.get(i.period, '')}{format(self.amount, 'f')}元。")
+            out.append(
+                f"预计发放金额：{_PERIOD_ZH.get(i.period, '')}{format(self.amount, 'f')}元。"
+            )
         elif self.amount_missing:
-            out.append("发放金额暂无法计算，缺少：" + "；".join(describe_path(p)
-                                                         for p in self.amount_missing))
+            out.append(
+                "发放金额暂无法计算，缺少："
+                + "；".join(describe_path(p) for p in self.amount_missing)
+            )
         dept = i.department or "主管"
         if not dept.endswith(("局", "委", "会", "部门", "所", "中心")):
             dept += "部门"

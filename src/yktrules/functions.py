@@ -36,6 +36,7 @@ def _list_of(pred: Callable[[T.Type], bool], what: str) -> Check:
         if not isinstance(a, T.ListT) or not (pred(a.elem) or isinstance(a.elem, T.AnyT)):
             return f"参数须为{what}的列表，实际是{a.show()}"
         return a.elem if not isinstance(a.elem, T.AnyT) else T.NUMBER
+
     return check
 
 
@@ -43,6 +44,7 @@ def _ret(t: T.Type, check: Check) -> Check:
     def c(args: Sequence[T.Type]) -> T.Type | str:
         r = check(args)
         return r if isinstance(r, str) else t
+
     return c
 
 
@@ -59,6 +61,7 @@ def _dates(n: int) -> Check:
             if a != T.DATE and not isinstance(a, T.AnyT):
                 return f"参数须为日期，实际是{a.show()}"
         return T.NUMBER
+
     return check
 
 
@@ -176,27 +179,61 @@ def _num(args: Sequence[T.Type]) -> T.Type | str:
 
 BUILTINS: list[Function] = [
     Function("count", "计数", 1, _any_list, _count, "number of elements"),
-    Function("sum", "求和", 1, _ret(T.NUMBER, _list_of(_is_num, "数值")), _sum,
-             "sum of a list of numbers; `sum([])` is 0"),
-    Function("min", "最小", 1, _list_of(_is_orderable, "数值或日期"), _min,
-             "smallest element; unknown for an empty list"),
-    Function("max", "最大", 1, _list_of(_is_orderable, "数值或日期"), _max,
-             "largest element; unknown for an empty list"),
-    Function("avg", "平均", 1, _ret(T.NUMBER, _list_of(_is_num, "数值")), _avg,
-             "mean of a list of numbers; unknown for an empty list"),
+    Function(
+        "sum",
+        "求和",
+        1,
+        _ret(T.NUMBER, _list_of(_is_num, "数值")),
+        _sum,
+        "sum of a list of numbers; `sum([])` is 0",
+    ),
+    Function(
+        "min",
+        "最小",
+        1,
+        _list_of(_is_orderable, "数值或日期"),
+        _min,
+        "smallest element; unknown for an empty list",
+    ),
+    Function(
+        "max",
+        "最大",
+        1,
+        _list_of(_is_orderable, "数值或日期"),
+        _max,
+        "largest element; unknown for an empty list",
+    ),
+    Function(
+        "avg",
+        "平均",
+        1,
+        _ret(T.NUMBER, _list_of(_is_num, "数值")),
+        _avg,
+        "mean of a list of numbers; unknown for an empty list",
+    ),
     Function("exists", "存在", 1, _ret(T.BOOLEAN, _any_list), _exists, "the list is not empty"),
     Function("age", "年龄", 1, _dates(1), _age, "whole years from the date to `as_of`"),
     Function("years_between", "相隔年数", 2, _dates(2), _years, "whole years from d1 to d2"),
     Function("months_between", "相隔月数", 2, _dates(2), _months, "whole months from d1 to d2"),
     Function("days_between", "相隔天数", 2, _dates(2), _days, "days from d1 to d2"),
-    Function("known", "已知", 1, _any_type, _known, "true when the value is known; never unknown",
-             strict=False),
+    Function(
+        "known",
+        "已知",
+        1,
+        _any_type,
+        _known,
+        "true when the value is known; never unknown",
+        strict=False,
+    ),
     Function("abs", "绝对值", 1, _num, _abs, "absolute value"),
 ]
 
 
 _TYPE_WORDS: dict[str, T.Type] = {
-    "number": T.NUMBER, "decimal": T.NUMBER, "string": T.STRING, "date": T.DATE,
+    "number": T.NUMBER,
+    "decimal": T.NUMBER,
+    "string": T.STRING,
+    "date": T.DATE,
     "boolean": T.BOOLEAN,
 }
 
@@ -234,8 +271,15 @@ class HostFunction:
             return rtype
 
         fn = self.fn
-        return Function(self.name, None, len(ptypes), check, lambda _as_of, *a: fn(*a),
-                        self.doc or "host function", total=False)
+        return Function(
+            self.name,
+            None,
+            len(ptypes),
+            check,
+            lambda _as_of, *a: fn(*a),
+            self.doc or "host function",
+            total=False,
+        )
 
 
 def table(host: Sequence[HostFunction] = ()) -> dict[str, Function]:

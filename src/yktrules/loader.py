@@ -58,8 +58,11 @@ def read_sources(paths: Sequence[str | Path]) -> tuple[Sources, list[Diagnostic]
             if p.suffix == ".ykt":  # a lone policy file is read with the tables beside it
                 files = [p, *sorted(p.parent.rglob("*.params.yaml"))]
             elif not p.name.endswith(".params.yaml"):
-                diags.append(_problem("E000", f"不是政策文件（.ykt）或参数文件（.params.yaml）: "
-                                      f"{raw}", str(raw)))
+                diags.append(
+                    _problem(
+                        "E000", f"不是政策文件（.ykt）或参数文件（.params.yaml）: {raw}", str(raw)
+                    )
+                )
                 continue
         for f in files:
             if not f.is_file():
@@ -71,8 +74,14 @@ def read_sources(paths: Sequence[str | Path]) -> tuple[Sources, list[Diagnostic]
             try:
                 text = f.read_bytes().decode("utf-8-sig")
             except UnicodeDecodeError as e:
-                diags.append(_problem("E000", f"文件不是 UTF-8 编码 / not UTF-8 ({e.reason} at "
-                                      f"byte {e.start})", name, "请将文件另存为 UTF-8"))
+                diags.append(
+                    _problem(
+                        "E000",
+                        f"文件不是 UTF-8 编码 / not UTF-8 ({e.reason} at byte {e.start})",
+                        name,
+                        "请将文件另存为 UTF-8",
+                    )
+                )
                 continue
             except OSError as e:
                 diags.append(_problem("E000", f"无法读取文件 / cannot read: {e.strerror}", name))
@@ -80,13 +89,15 @@ def read_sources(paths: Sequence[str | Path]) -> tuple[Sources, list[Diagnostic]
             (ykt if is_ykt else prm)[name] = text
     if not ykt and not diags:
         where = ", ".join(str(p) for p in paths) or "."
-        diags.append(_problem("E000", f"没有找到任何 .ykt 政策文件 / no policy files in {where}",
-                              where))
+        diags.append(
+            _problem("E000", f"没有找到任何 .ykt 政策文件 / no policy files in {where}", where)
+        )
     return Sources(tuple(ykt.items()), tuple(prm.items())), diags
 
 
-def load_sources(sources: Sources, schema: type[BaseModel],
-                 functions: Sequence[HostFunction] = ()) -> Loaded:
+def load_sources(
+    sources: Sources, schema: type[BaseModel], functions: Sequence[HostFunction] = ()
+) -> Loaded:
     diags: list[Diagnostic] = []
     modules: list[ast.Module] = []
     for file, text in sources.policies:

@@ -73,9 +73,14 @@ def load_param_files(files: Iterable[tuple[str, str]]) -> tuple[ParamTable, list
         for d in _load_one(path, text, diags):
             if d.name in decls:
                 other = decls[d.name].span
-                diags.append(_diag(
-                    "E307", f"参数 `{d.name}` 重复声明（已在 {other} 声明）/ parameter declared twice",
-                    d.span, text))
+                diags.append(
+                    _diag(
+                        "E307",
+                        f"参数 `{d.name}` 重复声明（已在 {other} 声明）/ parameter declared twice",
+                        d.span,
+                        text,
+                    )
+                )
                 continue
             decls[d.name] = d
     return ParamTable(decls), diags
@@ -99,21 +104,33 @@ def _load_one(path: str, text: str, diags: list[Diagnostic]) -> list[ParamDecl]:
     if doc.value is None:
         return []
     if not isinstance(doc.value, dict):
-        diags.append(_diag("E301", "参数文件的顶层须为映射（参数名: 定义）/ the top level must be "
-                           "a mapping of parameter names", at(doc.pos(())), text))
+        diags.append(
+            _diag(
+                "E301",
+                "参数文件的顶层须为映射（参数名: 定义）/ the top level must be "
+                "a mapping of parameter names",
+                at(doc.pos(())),
+                text,
+            )
+        )
         return []
     out: list[ParamDecl] = []
     for name, body in doc.value.items():
         name_s = str(name)
         kpos = doc.key_pos((name,))
         span = at(kpos, len(name_s))
-        if not (name_s[:1].isalpha() or name_s[:1] == "_") or not name_s.replace("_", "a").isalnum():
-            diags.append(_diag("E302", f"参数名 `{name_s}` 不是合法的名称 / not a valid name",
-                               span, text))
+        if (
+            not (name_s[:1].isalpha() or name_s[:1] == "_")
+            or not name_s.replace("_", "a").isalnum()
+        ):
+            diags.append(
+                _diag("E302", f"参数名 `{name_s}` 不是合法的名称 / not a valid name", span, text)
+            )
             continue
         if not isinstance(body, dict):
-            diags.append(_diag("E302", f"参数 `{name_s}` 的定义须为映射，含 title、type、values",
-                               span, text))
+            diags.append(
+                _diag("E302", f"参数 `{name_s}` 的定义须为映射，含 title、type、values", span, text)
+            )
             continue
         decl = _decl(name_s, body, (name,), doc, path, text, diags, span)
         if decl is not None:
@@ -121,8 +138,16 @@ def _load_one(path: str, text: str, diags: list[Diagnostic]) -> list[ParamDecl]:
     return out
 
 
-def _decl(name: str, body: dict[Any, Any], base: tuple[Any, ...], doc: yamlio.YamlDoc,
-          path: str, text: str, diags: list[Diagnostic], span: Span) -> ParamDecl | None:
+def _decl(
+    name: str,
+    body: dict[Any, Any],
+    base: tuple[Any, ...],
+    doc: yamlio.YamlDoc,
+    path: str,
+    text: str,
+    diags: list[Diagnostic],
+    span: Span,
+) -> ParamDecl | None:
     def at(p: tuple[Any, ...], key: bool = False) -> Span:
         pos = doc.key_pos(p) if key else doc.pos(p)
         return Span(path, pos.line, pos.col, pos.line, pos.col + max(len(str(p[-1])), 1))
@@ -133,9 +158,15 @@ def _decl(name: str, body: dict[Any, Any], base: tuple[Any, ...], doc: yamlio.Ya
         key = _ZH_KEYS.get(str(k), str(k))
         if key not in _KEYS:
             sug = difflib.get_close_matches(str(k), _KEYS, n=1)
-            diags.append(_diag("E302", f"参数 `{name}` 中未知的键 `{k}` / unknown key; "
-                               f"allowed: {', '.join(_KEYS)}", at((*base, k), True), text,
-                               hint=f"是否想写 `{sug[0]}`？" if sug else None))
+            diags.append(
+                _diag(
+                    "E302",
+                    f"参数 `{name}` 中未知的键 `{k}` / unknown key; allowed: {', '.join(_KEYS)}",
+                    at((*base, k), True),
+                    text,
+                    hint=f"是否想写 `{sug[0]}`？" if sug else None,
+                )
+            )
             continue
         fields[key] = (k, v)
     for req in ("type", "values"):
@@ -147,40 +178,75 @@ def _decl(name: str, body: dict[Any, Any], base: tuple[Any, ...], doc: yamlio.Ya
     if "type" in fields:
         k, ptype = fields["type"]
         if ptype not in PARAM_TYPES:
-            diags.append(_diag("E303", f"参数 `{name}` 的类型 `{ptype}` 不存在 / unknown type; "
-                               f"use one of {' | '.join(PARAM_TYPES)}", at((*base, k)), text))
+            diags.append(
+                _diag(
+                    "E303",
+                    f"参数 `{name}` 的类型 `{ptype}` 不存在 / unknown type; "
+                    f"use one of {' | '.join(PARAM_TYPES)}",
+                    at((*base, k)),
+                    text,
+                )
+            )
             ptype = None
     values: dict[str, tuple[tuple[date, Any], ...]] = {}
     if "values" in fields:
         k, vals = fields["values"]
         vbase = (*base, k)
         if not isinstance(vals, dict) or not vals:
-            diags.append(_diag("E302", f"参数 `{name}` 的 values 须为「地区代码: {{日期: 值}}」映射",
-                               at(vbase), text))
+            diags.append(
+                _diag(
+                    "E302",
+                    f"参数 `{name}` 的 values 须为「地区代码: {{日期: 值}}」映射",
+                    at(vbase),
+                    text,
+                )
+            )
         else:
             for region, series in vals.items():
                 rpath = (*vbase, region)
                 rcode = str(region)
                 if not regions.is_code(rcode):
-                    diags.append(_diag("E305", f"无效的行政区划代码 `{region}` / a region key must "
-                                       "be a 6-digit division code in quotes", at(rpath, True),
-                                       text, hint='写作 "511000"'))
+                    diags.append(
+                        _diag(
+                            "E305",
+                            f"无效的行政区划代码 `{region}` / a region key must "
+                            "be a 6-digit division code in quotes",
+                            at(rpath, True),
+                            text,
+                            hint='写作 "511000"',
+                        )
+                    )
                     continue
                 if not isinstance(series, dict) or not series:
-                    diags.append(_diag("E302", f"地区 {rcode} 的取值须为「日期: 值」映射",
-                                       at(rpath), text))
+                    diags.append(
+                        _diag("E302", f"地区 {rcode} 的取值须为「日期: 值」映射", at(rpath), text)
+                    )
                     continue
                 entries: list[tuple[date, Any]] = []
                 for d, v in series.items():
                     dpath = (*rpath, d)
                     if not isinstance(d, date):
-                        diags.append(_diag("E304", f"`{d}` 不是有效日期 / each value is keyed by "
-                                           "its start date, YYYY-MM-DD", at(dpath, True), text))
+                        diags.append(
+                            _diag(
+                                "E304",
+                                f"`{d}` 不是有效日期 / each value is keyed by "
+                                "its start date, YYYY-MM-DD",
+                                at(dpath, True),
+                                text,
+                            )
+                        )
                         continue
                     cv = _coerce(v, ptype)
                     if cv is _BAD:
-                        diags.append(_diag("E306", f"参数 `{name}` 的取值 `{v}` 不是 {ptype} 类型 / "
-                                           "value of the wrong type", at(dpath), text))
+                        diags.append(
+                            _diag(
+                                "E306",
+                                f"参数 `{name}` 的取值 `{v}` 不是 {ptype} 类型 / "
+                                "value of the wrong type",
+                                at(dpath),
+                                text,
+                            )
+                        )
                         continue
                     entries.append((d, cv))
                 values[rcode] = tuple(sorted(entries, key=lambda e: e[0]))

@@ -70,10 +70,11 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
     col = getattr(e, "column", 1) or 1
     hint: str | None = None
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"
+        pos = e.pos_in_stream or 0
+        ch = text[pos] if 0 <= pos < len(text) else "?"
         span = Span(file, line, col, line, col + 1)
         if ch == '"':
-            msg = "字符串没有结束引号 / unterminated string: a `\"` opens a string that never closes"
+            msg = '字符串没有结束引号 / unterminated string: a `"` opens a string that never closes'
             hint = "字符串须写在同一行内，以英文双引号结尾"
         elif ch in _FULLWIDTH_QUOTES:
             msg = f"中文引号 `{ch}` 不能用作字符串引号 / use ASCII double quotes for strings"
@@ -99,18 +100,30 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
         if tok.type == "$END" and "_RBRACE" in expected_names:
             hint = "政策末尾缺少 `}` / the policy is missing its closing `}`"
         elif tok.type == "NAME" and (kw := glued_keyword(str(tok.value))):
-            hint = f"`{tok.value}` 中含关键字 `{kw}`：关键字前后须有空格 / put spaces around keywords"
-        return Diagnostic("E001", f"语法错误 / syntax error: {msg}", span, hint=hint,
-                          source_line=_line(lines, line))
+            hint = (
+                f"`{tok.value}` 中含关键字 `{kw}`：关键字前后须有空格 / put spaces around keywords"
+            )
+        return Diagnostic(
+            "E001",
+            f"语法错误 / syntax error: {msg}",
+            span,
+            hint=hint,
+            source_line=_line(lines, line),
+        )
     if isinstance(e, UnexpectedEOF):
         line = len(lines) or 1
         col = len(lines[-1]) + 1 if lines else 1
         expected = describe_expected(set(e.expected or ()))
         msg = f"语法错误 / syntax error: the file ends early; expected {_join(expected)}"
-        return Diagnostic("E001", msg, Span(file, line, col, line, col + 1),
-                          source_line=_line(lines, line))
-    return Diagnostic("E001", f"语法错误 / syntax error: {e}", Span(file, line, col, line, col + 1),
-                      source_line=_line(lines, line))
+        return Diagnostic(
+            "E001", msg, Span(file, line, col, line, col + 1), source_line=_line(lines, line)
+        )
+    return Diagnostic(
+        "E001",
+        f"语法错误 / syntax error: {e}",
+        Span(file, line, col, line, col + 1),
+        source_line=_line(lines, line),
+    )
 
 
 def _describe_token(tok: Token) -> str:
@@ -143,10 +156,10 @@ def _context(e: UnexpectedToken, expected: set[str]) -> str | None:
         if tail[-2:] == ["_OVERRIDE", "NAME"] or tail[-1:] == ["STRING"]:
             return "`:` before the condition"
         if tail[-1:] == ["NAME"]:
-            return "`:` after the metadata key (e.g. `region: \"510000\"`)"
+            return '`:` after the metadata key (e.g. `region: "510000"`)'
     if "STRING" in expected:
         if tail[-1:] == ["POLICY"]:
-            return "the policy's code in double quotes (e.g. `policy \"SC-MZ-001\" \"…\" {`)"
+            return 'the policy\'s code in double quotes (e.g. `policy "SC-MZ-001" "…" {`)'
         if tail[-2:] == ["POLICY", "STRING"]:
             return "the policy's title in double quotes after its code"
         if tail[-2:] == ["rule_kind", "NAME"]:

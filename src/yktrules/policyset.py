@@ -36,8 +36,12 @@ class PolicySet:
 
     Build one with :func:`yktrules.load`."""
 
-    def __init__(self, sources: Sources, schema: type[BaseModel] = Application,
-                 functions: Sequence[HostFunction] = ()):
+    def __init__(
+        self,
+        sources: Sources,
+        schema: type[BaseModel] = Application,
+        functions: Sequence[HostFunction] = (),
+    ):
         loaded = load_sources(sources, schema, functions)
         if loaded.errors:
             raise PolicyError(loaded.diagnostics)
@@ -52,8 +56,10 @@ class PolicySet:
         self._family: dict[str, list[ir.CheckedPolicy]] = {}
         for p in self.policies.values():
             self._family.setdefault(p.item, []).append(p)
-        self._info = {c: PolicyInfo(c, p.item, p.title, p.department, p.hotline, p.period)
-                      for c, p in self.policies.items()}
+        self._info = {
+            c: PolicyInfo(c, p.item, p.title, p.department, p.hotline, p.period)
+            for c, p in self.policies.items()
+        }
         self._param = lru_cache(maxsize=1 << 16)(self._param_uncached)
         self._version = lru_cache(maxsize=1 << 16)(self._version_uncached)
         self._resolve = lru_cache(maxsize=1 << 14)(self._resolve_uncached)
@@ -73,17 +79,20 @@ class PolicySet:
     def policy(self, code: str) -> ir.CheckedPolicy:
         return self.policies[code]
 
-    def in_force(self, region: str | None = None, as_of: date | None = None
-                 ) -> list[ir.CheckedPolicy]:
+    def in_force(
+        self, region: str | None = None, as_of: date | None = None
+    ) -> list[ir.CheckedPolicy]:
         """Policies in force for a region (those whose region contains it, or lies in it) and
         a date; every policy when both are None."""
         out = []
         for p in self.policies.values():
-            if as_of is not None and not (p.effective <= as_of and (p.until is None
-                                                                    or as_of <= p.until)):
+            if as_of is not None and not (
+                p.effective <= as_of and (p.until is None or as_of <= p.until)
+            ):
                 continue
-            if region is not None and not (regions.within(region, p.region)
-                                           or regions.within(p.region, region)):
+            if region is not None and not (
+                regions.within(region, p.region) or regions.within(p.region, region)
+            ):
                 continue
             out.append(p)
         return sorted(out, key=lambda p: (p.item, len(p.chain), p.code))
@@ -123,8 +132,9 @@ class PolicySet:
         for name in p.params:
             decl = self.params.get(name)
             hit = decl.resolve(region, as_of) if decl else None
-            h.update(f"\n{name}={hit[0]}@{hit[1]}:{hit[2]}".encode() if hit else
-                     f"\n{name}=?".encode())
+            h.update(
+                f"\n{name}={hit[0]}@{hit[1]}:{hit[2]}".encode() if hit else f"\n{name}=?".encode()
+            )
         return "sha256:" + h.hexdigest()
 
     # ------------------------------------------------------------ screening
@@ -178,11 +188,20 @@ class PolicySet:
                     continue
             else:
                 errs = tuple(EvaluationError(e.message, str(e.span)) for e in v.errors)
-                unknown.append(UnknownRule(rule.name, rule.kind, tuple(sorted(v.missing)),
-                                           self._message(comp, rule, ctx), rule.span.short, errs))
+                unknown.append(
+                    UnknownRule(
+                        rule.name,
+                        rule.kind,
+                        tuple(sorted(v.missing)),
+                        self._message(comp, rule, ctx),
+                        rule.span.short,
+                        errs,
+                    )
+                )
                 continue
-            reasons.append(Reason(rule.name, rule.kind, self._message(comp, rule, ctx),
-                                  rule.span.short))
+            reasons.append(
+                Reason(rule.name, rule.kind, self._message(comp, rule, ctx), rule.span.short)
+            )
         outcome = outcome_of(reasons, unknown)
         amount: Decimal | None = None
         amount_missing: tuple[str, ...] | None = None
@@ -193,10 +212,17 @@ class PolicySet:
             else:
                 amount = round_amount(Decimal(a))
         return Decision(
-            item=p.item, policy=p.code, title=p.title,
-            version=self._version(p.code, region, as_of), as_of=as_of, outcome=outcome,
-            reasons=tuple(reasons), unknown=tuple(unknown), amount=amount,
-            info=self._info[p.code], amount_missing=amount_missing,
+            item=p.item,
+            policy=p.code,
+            title=p.title,
+            version=self._version(p.code, region, as_of),
+            as_of=as_of,
+            outcome=outcome,
+            reasons=tuple(reasons),
+            unknown=tuple(unknown),
+            amount=amount,
+            info=self._info[p.code],
+            amount_missing=amount_missing,
         )
 
     @staticmethod
@@ -219,8 +245,12 @@ def _as_of(doc: Any, as_of: date | str | None) -> date:
     return as_of
 
 
-def load(path: str | Path | Sequence[str | Path], *, schema: type[BaseModel] | None = None,
-         functions: Sequence[HostFunction] = ()) -> PolicySet:
+def load(
+    path: str | Path | Sequence[str | Path],
+    *,
+    schema: type[BaseModel] | None = None,
+    functions: Sequence[HostFunction] = (),
+) -> PolicySet:
     """Read a policy folder (or one file) and check it; raises PolicyError listing every
     problem."""
     paths = [path] if isinstance(path, str | Path) else list(path)

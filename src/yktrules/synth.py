@@ -25,14 +25,18 @@ def _maybe(r: random.Random, p_unknown: float, value: Any) -> Any:
     return None if r.random() < p_unknown else value
 
 
-def _person(r: random.Random, region: str, relation: str, birth: date, seq: int,
-            p_unknown: float) -> dict[str, Any]:
+def _person(
+    r: random.Random, region: str, relation: str, birth: date, seq: int, p_unknown: float
+) -> dict[str, Any]:
     gender = r.choice("男女")
     income = Decimal(r.choice([0, 0, 0, 300, 600, 900, 1500, 2500, 4000]))
     disability: dict[str, Any] | None = {"certified": False}
     if r.random() < 0.08:
-        disability = {"certified": True, "category": r.choice(["视力", "肢体", "智力", "精神"]),
-                      "grade": r.randint(1, 4)}
+        disability = {
+            "certified": True,
+            "category": r.choice(["视力", "肢体", "智力", "精神"]),
+            "grade": r.randint(1, 4),
+        }
     return {
         "id_number": make_id_number(region, birth, seq, gender),
         "name": _name(r),
@@ -63,19 +67,41 @@ def application(r: random.Random, n: int, p_unknown: float = 0.03) -> dict[str, 
         rel = r.choice(["配偶", "子女", "子女", "父母"])
         b = date(filed.year - r.randint(1, 85), r.randint(1, 12), r.randint(1, 28))
         members.append(_person(r, region, rel, b, (n + k + 1) % 500, p_unknown))
-    props = [{"kind": r.choice(["住房", "住房", "宅基地房", "商铺"]), "area": str(r.randint(40, 160)),
-              "region": region} for _ in range(r.choice([0, 1, 1, 1, 2]))]
-    vehicles = [{"kind": r.choice(["小型汽车", "摩托车", "农用车", "货车"]),
-                 "value": str(r.randint(3, 200) * 1000), "commercial": False}
-                for _ in range(r.choice([0, 0, 0, 1]))]
+    props = [
+        {
+            "kind": r.choice(["住房", "住房", "宅基地房", "商铺"]),
+            "area": str(r.randint(40, 160)),
+            "region": region,
+        }
+        for _ in range(r.choice([0, 1, 1, 1, 2]))
+    ]
+    vehicles = [
+        {
+            "kind": r.choice(["小型汽车", "摩托车", "农用车", "货车"]),
+            "value": str(r.randint(3, 200) * 1000),
+            "commercial": False,
+        }
+        for _ in range(r.choice([0, 0, 0, 1]))
+    ]
     total = sum((Decimal(m["monthly_income"] or 0) for m in members), Decimal(0))
     benefits = []
     if r.random() < 0.15:
-        benefits.append({"item": r.choice(_ITEMS), "since": "2022-01-01", "until": None,
-                         "monthly_amount": "300", "card_no": None})
+        benefits.append(
+            {
+                "item": r.choice(_ITEMS),
+                "since": "2022-01-01",
+                "until": None,
+                "monthly_amount": "300",
+                "card_no": None,
+            }
+        )
     return {
-        "application": {"id": f"APP-{n:08d}", "date": filed.isoformat(), "region": region,
-                        "item": r.choice(_ITEMS)},
+        "application": {
+            "id": f"APP-{n:08d}",
+            "date": filed.isoformat(),
+            "region": region,
+            "item": r.choice(_ITEMS),
+        },
         "applicant": applicant,
         "household": {
             "members": members,

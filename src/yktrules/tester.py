@@ -87,32 +87,62 @@ class Runner:
             return
         top = doc.value
         if not isinstance(top, dict) or not isinstance(top.get("cases"), list):
-            yield CaseResult(f, 1, "(file)", False,
-                             ("用例文件须为映射，并含 `cases:` 列表 / a case file needs a `cases:` list",))
+            yield CaseResult(
+                f,
+                1,
+                "(file)",
+                False,
+                ("用例文件须为映射，并含 `cases:` 列表 / a case file needs a `cases:` list",),
+            )
             return
         bad = [k for k in top if k not in _TOP_KEYS]
         if bad:
-            yield CaseResult(f, doc.key_pos((bad[0],)).line, "(file)", False,
-                             (_unknown_key(bad[0], _TOP_KEYS, "用例文件"),))
+            yield CaseResult(
+                f,
+                doc.key_pos((bad[0],)).line,
+                "(file)",
+                False,
+                (_unknown_key(bad[0], _TOP_KEYS, "用例文件"),),
+            )
             return
-        folder = (path.parent / str(top["policies"])) if top.get("policies") else \
-            default_policies_dir(path)
+        folder = (
+            (path.parent / str(top["policies"]))
+            if top.get("policies")
+            else default_policies_dir(path)
+        )
         if folder is None or not folder.exists():
-            yield CaseResult(f, doc.pos(("policies",)).line, "(file)", False,
-                             (f"找不到政策目录 / no policy folder: {folder or '(none found)'}",))
+            yield CaseResult(
+                f,
+                doc.pos(("policies",)).line,
+                "(file)",
+                False,
+                (f"找不到政策目录 / no policy folder: {folder or '(none found)'}",),
+            )
             return
         ps = self.policy_set(folder)
         if isinstance(ps, PolicyError):
-            yield CaseResult(f, 1, "(file)", False,
-                             (f"政策目录 {folder} 未通过检查 / policies do not check:\n{ps}",))
+            yield CaseResult(
+                f,
+                1,
+                "(file)",
+                False,
+                (f"政策目录 {folder} 未通过检查 / policies do not check:\n{ps}",),
+            )
             return
         fixtures = top.get("fixtures") or {}
         for i, case in enumerate(top["cases"]):
             line = doc.pos(("cases", i)).line
             yield self._run_case(ps, f, line, case, top, fixtures)
 
-    def _run_case(self, ps: PolicySet, f: str, line: int, case: Any, top: dict[str, Any],
-                  fixtures: dict[str, Any]) -> CaseResult:
+    def _run_case(
+        self,
+        ps: PolicySet,
+        f: str,
+        line: int,
+        case: Any,
+        top: dict[str, Any],
+        fixtures: dict[str, Any],
+    ) -> CaseResult:
         name = str(case.get("name", f"case at line {line}")) if isinstance(case, dict) else "?"
         if not isinstance(case, dict):
             return CaseResult(f, line, name, False, ("用例须为映射 / a case must be a mapping",))
@@ -178,8 +208,10 @@ def build_facts(spec: Any, fixtures: dict[str, Any], _seen: tuple[str, ...] = ()
         return _jsonable(spec)
     if base_name not in fixtures:
         sug = difflib.get_close_matches(str(base_name), list(fixtures), n=1)
-        raise ValueError(f"没有名为 `{base_name}` 的 fixture / unknown fixture"
-                         + (f"（是否想写 `{sug[0]}`？）" if sug else ""))
+        raise ValueError(
+            f"没有名为 `{base_name}` 的 fixture / unknown fixture"
+            + (f"（是否想写 `{sug[0]}`？）" if sug else "")
+        )
     if base_name in _seen:
         raise ValueError(f"fixture `{base_name}` 循环引用 / fixtures form a cycle")
     base = build_facts(copy.deepcopy(fixtures[base_name]), fixtures, (*_seen, base_name))
@@ -224,14 +256,21 @@ def compare(f: str, line: int, name: str, expect: dict[str, Any], d: Decision) -
             ok = want_set == got
             shown[key] = want_set
         elif key == "amount":
-            ok = _amount(want) == (None if got is None else Decimal(got)) and \
-                (want is None) == (got is None)
+            ok = _amount(want) == _amount(got) and (want is None) == (got is None)
         else:
             ok = str(want) == str(got)
         if not ok:
             problems.append(f"{key}: expected {_show(shown[key])}, got {_show(got)}")
-    return CaseResult(f, line, name, not problems, tuple(problems), shown,
-                      {k: actual[k] for k in expect} or actual, d)
+    return CaseResult(
+        f,
+        line,
+        name,
+        not problems,
+        tuple(problems),
+        shown,
+        {k: actual[k] for k in expect} or actual,
+        d,
+    )
 
 
 def _show(v: Any) -> str:

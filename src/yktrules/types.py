@@ -140,8 +140,9 @@ def record_type(model: type[BaseModel]) -> RecordT:
     """The RecordT of a pydantic model, with Chinese names from `json_schema_extra['zh']`."""
     fields: dict[str, FieldInfo] = {}
     by_zh: dict[str, str] = {}
-    rec = RecordT(model, _extra(model.model_config.get("json_schema_extra")).get("zh"),
-                  fields, by_zh)
+    rec = RecordT(
+        model, _extra(model.model_config.get("json_schema_extra")).get("zh"), fields, by_zh
+    )
     for name, info in model.model_fields.items():
         extra = _extra(info.json_schema_extra)
         t, nullable = _type_of(info.annotation)
@@ -171,13 +172,13 @@ def _type_of(ann: typing.Any) -> tuple[Type, bool]:
             return EnumT(vals), nullable
         return ANY, nullable
     if origin is typing.Literal:
-        vals = typing.get_args(ann)
-        if all(isinstance(v, str) for v in vals):
-            return EnumT(tuple(vals)), False
+        lits = typing.get_args(ann)
+        if all(isinstance(v, str) for v in lits):
+            return EnumT(tuple(lits)), False
         return NUMBER, False
     if origin in (list, tuple, typing.Sequence, set, frozenset):
-        args = typing.get_args(ann)
-        return ListT(_type_of(args[0])[0] if args else ANY), False
+        elems = typing.get_args(ann)
+        return ListT(_type_of(elems[0])[0] if elems else ANY), False
     if isinstance(ann, type):
         if issubclass(ann, BaseModel):
             return record_type(ann), False

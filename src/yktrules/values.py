@@ -30,8 +30,7 @@ class Unknown:
 
     __slots__ = ("errors", "missing")
 
-    def __init__(self, missing: frozenset[str] = frozenset(),
-                 errors: tuple[EvalError, ...] = ()):
+    def __init__(self, missing: frozenset[str] = frozenset(), errors: tuple[EvalError, ...] = ()):
         self.missing = missing
         self.errors = errors
 
@@ -39,8 +38,11 @@ class Unknown:
         return f"Unknown({sorted(self.missing)}{', errors' if self.errors else ''})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Unknown) and other.missing == self.missing \
+        return (
+            isinstance(other, Unknown)
+            and other.missing == self.missing
             and other.errors == self.errors
+        )
 
     def __hash__(self) -> int:
         return hash((self.missing, self.errors))

@@ -112,8 +112,9 @@ def _convert(node: yaml.Node, path: Path, doc: YamlDoc) -> Any:
             if not isinstance(knode, yaml.ScalarNode):
                 raise YamlProblem("映射的键须为简单值 / mapping keys must be scalars", _pos(knode))
             if knode.tag == "tag:yaml.org,2002:merge":
-                raise YamlProblem("不支持 YAML 合并键 `<<` / merge keys are not supported",
-                                  _pos(knode))
+                raise YamlProblem(
+                    "不支持 YAML 合并键 `<<` / merge keys are not supported", _pos(knode)
+                )
             key = _scalar(knode)
             if isinstance(key, Decimal | list | dict):
                 key = knode.value

@@ -14,8 +14,9 @@ class Reporter:
     def add_source(self, file: str, text: str) -> None:
         self._lines[file] = text.splitlines()
 
-    def _emit(self, severity: str, code: str, message: str, span: Span | None,
-              hint: str | None) -> None:
+    def _emit(
+        self, severity: str, code: str, message: str, span: Span | None, hint: str | None
+    ) -> None:
         key = (code, span, message)
         if key in self._seen:
             return
@@ -30,8 +31,7 @@ class Reporter:
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         self._emit("error", code, message, span, hint)
 
-    def warning(self, code: str, message: str, span: Span | None,
-                hint: str | None = None) -> None:
+    def warning(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         self._emit("warning", code, message, span, hint)
 
     def extend(self, diags: list[Diagnostic]) -> None:

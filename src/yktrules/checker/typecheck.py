@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -42,8 +43,14 @@ def _path(node: ir.Node) -> str | None:
 
 
 class PolicyChecker:
-    def __init__(self, r: Resolved, app: T.RecordT, params: ParamTable,
-                 funcs: Mapping[str, Function], rep: Reporter):
+    def __init__(
+        self,
+        r: Resolved,
+        app: T.RecordT,
+        params: ParamTable,
+        funcs: Mapping[str, Function],
+        rep: Reporter,
+    ):
         self.r = r
         self.app = app
         self.params = params
@@ -73,24 +80,37 @@ class PolicyChecker:
         for rr in self.r.rules:
             cond = self.expr(rr.expr, ())
             if cond.type != T.BOOLEAN and not isinstance(cond.type, T.AnyT):
-                self.err("E208", f"规则 `{rr.name}` 的条件须为真假值，实际是{cond.type.show()} / "
-                         "a rule's condition must be boolean", rr.expr.span)
+                self.err(
+                    "E208",
+                    f"规则 `{rr.name}` 的条件须为真假值，实际是{cond.type.show()} / "
+                    "a rule's condition must be boolean",
+                    rr.expr.span,
+                )
             elif _fold(cond) is False:
-                self.rep.warning("W002", f"规则 `{rr.name}` 的条件恒为假，永远不会成立 / the "
-                                 "condition can never be true", rr.expr.span)
+                self.rep.warning(
+                    "W002",
+                    f"规则 `{rr.name}` 的条件恒为假，永远不会成立 / the "
+                    "condition can never be true",
+                    rr.expr.span,
+                )
             parts = self.message(rr.message)
-            rules.append(ir.CheckedRule(rr.name, rr.kind, parts, rr.message.text, cond, rr.span,
-                                        rr.origin))
+            rules.append(
+                ir.CheckedRule(rr.name, rr.kind, parts, rr.message.text, cond, rr.span, rr.origin)
+            )
         amount = None
         if self.r.amount is not None:
             amount = self.expr(self.r.amount[0], ())
             if amount.type != T.NUMBER and not isinstance(amount.type, T.AnyT):
-                self.err("E209", f"amount 须为数值，实际是{amount.type.show()} / the amount must "
-                         "be a number", self.r.amount[0].span)
+                self.err(
+                    "E209",
+                    f"amount 须为数值，实际是{amount.type.show()} / the amount must be a number",
+                    self.r.amount[0].span,
+                )
         for name, (_, rl) in self.lets.items():
             if name not in self.used_lets and rl.origin == self.r.code and not rl.override:
-                self.rep.warning("W001", f"let `{name}` 定义了但从未使用 / let is never used",
-                                 rl.span)
+                self.rep.warning(
+                    "W001", f"let `{name}` 定义了但从未使用 / let is never used", rl.span
+                )
         if not self.ok:
             return None
         m = self.r.meta
@@ -119,7 +139,7 @@ class PolicyChecker:
     def _let(self, name: str, at: Span | None) -> ir.Node:
         if name in self.let_ir:
             return self.let_ir[name]
-        idx, rl = self.lets[name]
+        _, rl = self.lets[name]
         if name in self.checking:
             span = at or rl.span
             return self.err("E126", f"let `{name}` 循环引用自身 / let depends on itself", span)
@@ -157,8 +177,11 @@ class PolicyChecker:
         node = self.expr(expr, ())
         if sum(d.is_error for d in self.rep.diagnostics) > n_before:
             # restate as an interpolation problem (the name error itself is reported above)
-            self.err("E210", f"消息中的 `{{{'.'.join(part.path)}}}` 无法解析 / interpolation "
-                     "of an unknown name", sp)
+            self.err(
+                "E210",
+                f"消息中的 `{{{'.'.join(part.path)}}}` 无法解析 / interpolation of an unknown name",
+                sp,
+            )
         return node
 
     # ------------------------------------------------------------ expressions
@@ -188,8 +211,9 @@ class PolicyChecker:
             for i in items:
                 et = T.unify(et, i.type) if et is not None else None
             if et is None:
-                return self.err("E206", "列表中的元素类型不一致 / list elements of different types",
-                                sp)
+                return self.err(
+                    "E206", "列表中的元素类型不一致 / list elements of different types", sp
+                )
             return ir.ListLit(T.ListT(et), sp, items)
         if isinstance(e, ast.Neg):
             o = self.expr(e.operand, scope)
@@ -217,8 +241,9 @@ class PolicyChecker:
             a, b = self.expr(e.left, scope), self.expr(e.right, scope)
             t = T.unify(a.type, b.type)
             if t is None:
-                return self.err("E206", f"`??` 两边类型不一致：{a.type.show()} 与 {b.type.show()}",
-                                sp)
+                return self.err(
+                    "E206", f"`??` 两边类型不一致：{a.type.show()} 与 {b.type.show()}", sp
+                )
             return ir.Coalesce(t, sp, a, b)
         if isinstance(e, ast.If):
             c = self.expr(e.cond, scope)
@@ -226,8 +251,12 @@ class PolicyChecker:
             a, b = self.expr(e.then, scope), self.expr(e.else_, scope)
             t = T.unify(a.type, b.type)
             if t is None:
-                return self.err("E206", f"then 与 else 的类型不一致：{a.type.show()} 与 "
-                                f"{b.type.show()} / branches of different types", sp)
+                return self.err(
+                    "E206",
+                    f"then 与 else 的类型不一致：{a.type.show()} 与 "
+                    f"{b.type.show()} / branches of different types",
+                    sp,
+                )
             return ir.If(t, sp, c, a, b)
         if isinstance(e, ast.Quantifier):
             lst = self.expr(e.iterable, scope)
@@ -272,15 +301,22 @@ class PolicyChecker:
                 f = fr.type.lookup(n)
                 if f is not None:
                     if n in self.lets:
-                        self.rep.warning("W003", f"过滤条件中的字段 `{n}` 遮蔽了同名的 let / a "
-                                         "filter field shadows a let", sp)
+                        self.rep.warning(
+                            "W003",
+                            f"过滤条件中的字段 `{n}` 遮蔽了同名的 let / a "
+                            "filter field shadows a let",
+                            sp,
+                        )
                     var = ir.Var(fr.type, sp, fr.slot, "it", fr.path)
                     return self._get(var, f, sp)
         if n in self.lets:
             _, rl = self.lets[n]
             if not self._visible(rl):
-                return self.err("E126", f"let `{n}` 在后面才定义，不能在这里使用 / a let may only "
-                                "use earlier lets", sp)
+                return self.err(
+                    "E126",
+                    f"let `{n}` 在后面才定义，不能在这里使用 / a let may only use earlier lets",
+                    sp,
+                )
             self.used_lets.add(n)
             node = self._let(n, sp)
             return ir.LetRef(node.type, sp, self.lets[n][0], n)
@@ -305,20 +341,30 @@ class PolicyChecker:
 
     def field(self, e: ast.Field, scope: tuple[_Frame, ...]) -> ir.Node:
         sp = e.span
-        if isinstance(e.obj, ast.Name) and e.obj.name in ("param", "参数") \
-                and not any(f.name == e.obj.name for f in scope) and e.obj.name not in self.lets:
+        if (
+            isinstance(e.obj, ast.Name)
+            and e.obj.name in ("param", "参数")
+            and not any(f.name == e.obj.name for f in scope)
+            and e.obj.name not in self.lets
+        ):
             decl = self.params.get(e.name)
             if decl is None:
-                return self.err("E203", f"参数 `{e.name}` 没有在任何 .params.yaml 中声明 / "
-                                "unknown parameter", e.name_span,
-                                _did_you_mean(e.name, list(self.params.decls)))
+                return self.err(
+                    "E203",
+                    f"参数 `{e.name}` 没有在任何 .params.yaml 中声明 / unknown parameter",
+                    e.name_span,
+                    _did_you_mean(e.name, list(self.params.decls)),
+                )
             self.params_used.add(e.name)
             return ir.Param(decl.lang_type, sp, e.name)
         if isinstance(e.obj, ast.PolicyRef):
             en = {v: k for k, v in POLICY_FIELDS_ZH.items()}.get(e.name, e.name)
             if en not in POLICY_FIELDS_ZH:
-                return self.err("E202", f"`policy` 没有字段 `{e.name}`；可用 code/代码、region/地区",
-                                e.name_span)
+                return self.err(
+                    "E202",
+                    f"`policy` 没有字段 `{e.name}`；可用 code/代码、region/地区",
+                    e.name_span,
+                )
             return ir.PolicyAttr(T.STRING, sp, en)
         obj = self.expr(e.obj, scope)
         t = obj.type
@@ -329,8 +375,12 @@ class PolicyChecker:
             return self.err("E212", f"{t.show()} 没有字段 `{e.name}` / not a record", e.name_span)
         f = rec.lookup(e.name)
         if f is None:
-            return self.err("E202", f"{rec.show()} 没有字段 `{e.name}` / unknown field",
-                            e.name_span, _did_you_mean(e.name, rec.names()))
+            return self.err(
+                "E202",
+                f"{rec.show()} 没有字段 `{e.name}` / unknown field",
+                e.name_span,
+                _did_you_mean(e.name, rec.names()),
+            )
         return self._get(obj, f, sp)
 
     def _get(self, obj: ir.Node, f: T.FieldInfo, sp: Span) -> ir.Node:
@@ -355,11 +405,19 @@ class PolicyChecker:
         fn = self.funcs.get(e.func)
         args = tuple(self.expr(a, scope) for a in e.args)
         if fn is None:
-            return self.err("E204", f"未知的函数 `{e.func}` / unknown function", e.func_span,
-                            _did_you_mean(e.func, list(self.funcs)))
+            return self.err(
+                "E204",
+                f"未知的函数 `{e.func}` / unknown function",
+                e.func_span,
+                _did_you_mean(e.func, list(self.funcs)),
+            )
         if len(args) != fn.arity:
-            return self.err("E205", f"函数 `{e.func}` 需要 {fn.arity} 个参数，这里给了 {len(args)} 个"
-                            " / wrong number of arguments", e.span)
+            return self.err(
+                "E205",
+                f"函数 `{e.func}` 需要 {fn.arity} 个参数，这里给了 {len(args)} 个"
+                " / wrong number of arguments",
+                e.span,
+            )
         res = fn.check([a.type for a in args])
         if isinstance(res, str):
             return self.err("E206", f"函数 `{e.func}`：{res} / argument of the wrong type", e.span)
@@ -378,10 +436,15 @@ class PolicyChecker:
             self.enum_check(b, a)
         elif op in ("<", "<=", ">", ">="):
             if not (ta == tb and ta in (T.NUMBER, T.DATE)):
-                return self.err("E206", f"`{op}` 只能比较两个数值或两个日期，这里是{ta.show()}与"
-                                f"{tb.show()} / type mismatch", sp,
-                                "日期请用 age(…) 或 years_between(…) 换算成年数" if T.DATE in (ta, tb)
-                                else None)
+                return self.err(
+                    "E206",
+                    f"`{op}` 只能比较两个数值或两个日期，这里是{ta.show()}与"
+                    f"{tb.show()} / type mismatch",
+                    sp,
+                    "日期请用 age(…) 或 years_between(…) 换算成年数"
+                    if T.DATE in (ta, tb)
+                    else None,
+                )
         elif op in ("in", "not in"):
             if not isinstance(tb, T.ListT):
                 return self.err("E211", f"`{op}` 右边须为列表，实际是{tb.show()}", e.right.span)
@@ -390,19 +453,30 @@ class PolicyChecker:
             if isinstance(b, ir.ListLit):
                 for item in b.items:
                     self.enum_check(a, item)
-        elif op == "within":
-            if not (T.is_stringy(ta) and T.is_stringy(tb)):
-                return self.err("E206", "`within` 两边须为行政区划代码（文本）/ within compares "
-                                "region codes", sp)
+        elif op == "within" and not (T.is_stringy(ta) and T.is_stringy(tb)):
+            return self.err(
+                "E206",
+                "`within` 两边须为行政区划代码（文本）/ within compares region codes",
+                sp,
+            )
         return ir.Cmp(T.BOOLEAN, sp, op, a, b)
 
     def enum_check(self, enum_side: ir.Node, lit: ir.Node) -> None:
         t = enum_side.type
-        if isinstance(t, T.EnumT) and isinstance(lit, ir.Const) and isinstance(lit.value, str) \
-                and lit.value not in t.values:
-            self.err("E207", f"`\"{lit.value}\"` 不是该字段的取值；可取：" + "、".join(t.values)
-                     + " / not one of the field's values", lit.span,
-                     _did_you_mean(lit.value, list(t.values)))
+        if (
+            isinstance(t, T.EnumT)
+            and isinstance(lit, ir.Const)
+            and isinstance(lit.value, str)
+            and lit.value not in t.values
+        ):
+            self.err(
+                "E207",
+                f'`"{lit.value}"` 不是该字段的取值；可取：'
+                + "、".join(t.values)
+                + " / not one of the field's values",
+                lit.span,
+                _did_you_mean(lit.value, list(t.values)),
+            )
 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str | None:
@@ -436,6 +510,15 @@ def _fold(n: ir.Node) -> Any:
             return _NOFOLD
         if not isinstance(a, Decimal | str | date | bool) or type(a) is not type(b):
             return _NOFOLD
-        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b,
-                ">=": a >= b}[n.op]
+        return _FOLD_CMP[n.op](a, b)
     return _NOFOLD
+
+
+_FOLD_CMP: dict[str, Any] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}

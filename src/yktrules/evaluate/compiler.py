@@ -21,8 +21,9 @@ class Ctx:
 
     __slots__ = ("as_of", "facts", "lets", "param", "vars")
 
-    def __init__(self, facts: Any, as_of: Any, param: Callable[[str], Any], n_lets: int,
-                 n_slots: int):
+    def __init__(
+        self, facts: Any, as_of: Any, param: Callable[[str], Any], n_lets: int, n_slots: int
+    ):
         self.facts = facts
         self.as_of = as_of
         self.param = param
@@ -40,19 +41,22 @@ class CompiledPolicy:
         self.let_fns: list[Fn] = []
         for let in policy.lets:
             self.let_fns.append(self.compile(let.expr))
-        self.rules: list[tuple[ir.CheckedRule, Fn]] = [(r, self.compile(r.cond))
-                                                        for r in policy.rules]
+        self.rules: list[tuple[ir.CheckedRule, Fn]] = [
+            (r, self.compile(r.cond)) for r in policy.rules
+        ]
         self.messages: dict[str, list[str | Fn]] = {
-            r.name: [p.text if p.value is None else self.compile(p.value) for p in r.message]
-            for r in policy.rules
+            r.name: [self._part(p) for p in r.message] for r in policy.rules
         }
         self.amount: Fn | None = self.compile(policy.amount) if policy.amount else None
+
+    def _part(self, p: ir.MessagePart) -> str | Fn:
+        return p.text or "" if p.value is None else self.compile(p.value)
 
     def context(self, facts: Any, as_of: Any, param: Callable[[str], Any]) -> Ctx:
         return Ctx(facts, as_of, param, len(self.let_fns), self.policy.slots)
 
     # ------------------------------------------------------------ compile
-    def compile(self, n: ir.Node) -> Fn:  # noqa: C901 - one case per node kind
+    def compile(self, n: ir.Node) -> Fn:
         if isinstance(n, ir.Const):
             v = n.value
             return lambda c: v
@@ -63,6 +67,7 @@ class CompiledPolicy:
             def root(c: Ctx) -> Any:
                 v = getattr(c.facts, name)
                 return unk if v is None else v
+
             return root
         if isinstance(n, ir.Var):
             slot = n.slot
@@ -76,6 +81,7 @@ class CompiledPolicy:
                 if v is _UNSET:
                     v = c.lets[i] = fns[i](c)
                 return v
+
             return let
         if isinstance(n, ir.Param):
             pname = n.name
@@ -102,6 +108,7 @@ class CompiledPolicy:
             def neg(c: Ctx) -> Any:
                 v = o(c)
                 return v if v.__class__ is Unknown else -v
+
             return neg
         if isinstance(n, ir.Not):
             o = self.compile(n.operand)
@@ -109,6 +116,7 @@ class CompiledPolicy:
             def not_(c: Ctx) -> Any:
                 v = o(c)
                 return v if v.__class__ is Unknown else not v
+
             return not_
         if isinstance(n, ir.Arith):
             return self._arith(n)
@@ -127,6 +135,7 @@ class CompiledPolicy:
                     return v
                 w = b(c)
                 return merge2(v, w) if w.__class__ is Unknown else w
+
             return coalesce
         if isinstance(n, ir.If):
             cond, a, b = self.compile(n.cond), self.compile(n.then), self.compile(n.else_)
@@ -138,6 +147,7 @@ class CompiledPolicy:
                 if v is False:
                     return b(c)
                 return v
+
             return if_
         raise TypeError(f"cannot compile {type(n).__name__}")  # pragma: no cover
 
@@ -155,6 +165,7 @@ class CompiledPolicy:
                     return runk
                 v = getattr(o, name)
                 return unk if v is None else v
+
             return get_root
         if not n.project and isinstance(n.obj, ir.Var):
             slot = n.obj.slot
@@ -165,14 +176,17 @@ class CompiledPolicy:
                     return o
                 v = getattr(o, name)
                 return unk if v is None else v
+
             return get_var
         if not n.project:
+
             def get(c: Ctx) -> Any:
                 o = obj(c)
                 if o.__class__ is Unknown:
                     return o
                 v = getattr(o, name)
                 return unk if v is None else v
+
             return get
         flatten = n.flatten
 
@@ -193,6 +207,7 @@ class CompiledPolicy:
                 else:
                     out.append(v)
             return out
+
         return project
 
     def _filter(self, n: ir.Filter) -> Fn:
@@ -213,6 +228,7 @@ class CompiledPolicy:
                 elif r is not False:
                     unk = r if unk is None else merge2(unk, r)
             return out if unk is None else unk
+
         return filter_
 
     def _quant(self, n: ir.Quant) -> Fn:
@@ -233,6 +249,7 @@ class CompiledPolicy:
                 if r is not (not decisive):
                     unk = r if unk is None else merge2(unk, r)
             return (not decisive) if unk is None else unk
+
         return quant
 
     def _call(self, n: ir.Call) -> Fn:
@@ -249,6 +266,7 @@ class CompiledPolicy:
             def call1_total(c: Ctx) -> Any:
                 v = a1(c)
                 return v if v.__class__ is Unknown else impl(c.as_of, v)
+
             return call1_total
         if len(args) == 1:
             a1 = args[0]
@@ -258,6 +276,7 @@ class CompiledPolicy:
                 if v.__class__ is Unknown:
                     return v
                 return _guard(impl, span, c.as_of, v)
+
             return call1
 
         def call(c: Ctx) -> Any:
@@ -266,13 +285,18 @@ class CompiledPolicy:
                 if v.__class__ is Unknown:
                     return merge(vs)
             return _guard(impl, span, c.as_of, *vs)
+
         return call
 
     def _arith(self, n: ir.Arith) -> Fn:
         a, b = self.compile(n.left), self.compile(n.right)
-        op = {"+": DECIMAL_CONTEXT.add, "-": DECIMAL_CONTEXT.subtract,
-              "*": DECIMAL_CONTEXT.multiply}.get(n.op)
+        op = {
+            "+": DECIMAL_CONTEXT.add,
+            "-": DECIMAL_CONTEXT.subtract,
+            "*": DECIMAL_CONTEXT.multiply,
+        }.get(n.op)
         if op is not None:
+
             def arith(c: Ctx) -> Any:
                 x, y = a(c), b(c)
                 if x.__class__ is Unknown:
@@ -280,6 +304,7 @@ class CompiledPolicy:
                 if y.__class__ is Unknown:
                     return y
                 return op(x, y)
+
             return arith
         zero = Unknown(errors=(EvalError("除数为零 / division by zero", n.span),))
         divide = DECIMAL_CONTEXT.divide
@@ -293,6 +318,7 @@ class CompiledPolicy:
             if not y:
                 return zero
             return divide(x, y)
+
         return div
 
     def _cmp(self, n: ir.Cmp) -> Fn:
@@ -306,16 +332,17 @@ class CompiledPolicy:
             if y.__class__ is Unknown:
                 return y
             return test(x, y)
+
         return cmp
 
     def _and(self, n: ir.And) -> Fn:
-        l, r = self.compile(n.left), self.compile(n.right)
+        lhs, rhs = self.compile(n.left), self.compile(n.right)
 
         def and_(c: Ctx) -> Any:
-            x = l(c)
+            x = lhs(c)
             if x is False:
                 return False
-            y = r(c)
+            y = rhs(c)
             if y is False:
                 return False
             if x is True:
@@ -323,16 +350,17 @@ class CompiledPolicy:
             if y is True:
                 return x
             return merge2(x, y)
+
         return and_
 
     def _or(self, n: ir.Or) -> Fn:
-        l, r = self.compile(n.left), self.compile(n.right)
+        lhs, rhs = self.compile(n.left), self.compile(n.right)
 
         def or_(c: Ctx) -> Any:
-            x = l(c)
+            x = lhs(c)
             if x is True:
                 return True
-            y = r(c)
+            y = rhs(c)
             if y is True:
                 return True
             if x is False:
@@ -340,6 +368,7 @@ class CompiledPolicy:
             if y is False:
                 return x
             return merge2(x, y)
+
         return or_
 
 
