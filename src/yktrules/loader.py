@@ -95,6 +95,10 @@ def read_sources(paths: Sequence[str | Path]) -> tuple[Sources, list[Diagnostic]
     return Sources(tuple(ykt.items()), tuple(prm.items())), diags
 
 
+def _position(d: Diagnostic) -> tuple[str, int, int]:
+    return (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0)
+
+
 def load_sources(
     sources: Sources, schema: type[BaseModel], functions: Sequence[HostFunction] = ()
 ) -> Loaded:
@@ -108,8 +112,19 @@ def load_sources(
     params, pdiags = load_param_files(sources.params)
     diags += pdiags
     all_text = dict(sources.policies) | dict(sources.params)
-    checked, cdiags = check(modules, params, schema, table(functions), all_text)
+    try:
+        checked, cdiags = check(modules, params, schema, table(functions), all_text)
+    except Exception as e:  # a checker bug must still come out as a diagnostic
+        checked = {}
+        cdiags = [
+            _problem(
+                "E999",
+                f"检查器内部错误，请报告 / internal checker error: {type(e).__name__}: {e}",
+                next(iter(all_text), "<input>"),
+            )
+        ]
     diags += cdiags
     if any(d.is_error for d in diags):
         checked = {}
+    diags.sort(key=_position)
     return Loaded(sources, checked, params, diags)

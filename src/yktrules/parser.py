@@ -55,7 +55,7 @@ def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Di
         Diagnostic(p.code, p.message, p.span, hint=p.hint, source_line=_line(lines, p.span.line))
         for p in problems
     ]
-    return (module if not diags else None), diags
+    return module, diags  # literal-level problems are recoverable: keep checking
 
 
 def _line(lines: list[str], n: int) -> str | None:
@@ -90,6 +90,16 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
         expected_names = set(e.expected or ())
         found = _describe_token(tok)
         context = _context(e, expected_names)
+        glued = _glued_before(e)
+        if glued is not None:
+            name_tok, kw = glued
+            line, col = name_tok.line or line, name_tok.column or col
+            tok = name_tok
+            context = None
+            hint = (
+                f"`{name_tok}` 中含关键字 `{kw}`：关键字前后须有空格 / put spaces around keywords"
+            )
+            found = f"`{name_tok}`, which joins the keyword `{kw}` to a name"
         expected = describe_expected(expected_names)
         if tok.type == "$END":
             line = len(lines) or 1
@@ -97,7 +107,9 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
         end_col = col + max(len(str(tok.value)), 1) if tok.type != "$END" else col + 1
         span = Span(file, line, col, line, end_col)
         msg = f"expected {context or _join(expected)}, found {found}"
-        if tok.type == "$END" and "_RBRACE" in expected_names:
+        if hint is not None:
+            pass
+        elif tok.type == "$END" and "_RBRACE" in expected_names:
             hint = "政策末尾缺少 `}` / the policy is missing its closing `}`"
         elif tok.type == "NAME" and (kw := glued_keyword(str(tok.value))):
             hint = (
@@ -124,6 +136,23 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
         Span(file, line, col, line, col + 1),
         source_line=_line(lines, line),
     )
+
+
+def _glued_before(e: UnexpectedToken) -> tuple[Token, str] | None:
+    """The name just before the error, when it hides a Chinese keyword (`且申请人`)."""
+    try:
+        stack = list(e.interactive_parser.parser_state.value_stack)  # type: ignore[union-attr]
+    except Exception:
+        return None
+    cands = [e.token, *reversed(stack[-2:])]
+    for v in cands:
+        if isinstance(v, Token) and v.type == "NAME" and (kw := glued_keyword(str(v))):
+            return v, kw
+        if isinstance(v, Tree) and v.data == "name" and v.children:
+            t = v.children[0]
+            if isinstance(t, Token) and (kw := glued_keyword(str(t))):
+                return t, kw
+    return None
 
 
 def _describe_token(tok: Token) -> str:

@@ -115,6 +115,7 @@ def resolve_all(modules: list[ast.Module], rep: Reporter) -> dict[str, Resolved]
 
 
 def _metadata(p: ast.Policy, rep: Reporter) -> dict[str, tuple[Any, Span]]:
+    """The policy's own metadata; a key whose value is invalid maps to (None, span)."""
     meta: dict[str, tuple[Any, Span]] = {}
     for it in p.items:
         if not isinstance(it, ast.Meta):
@@ -137,6 +138,7 @@ def _metadata(p: ast.Policy, rep: Reporter) -> dict[str, tuple[Any, Span]]:
             meta[key] = (it.value, it.span)
             continue
         v = it.value
+        meta[key] = (None, v.span)  # replaced below when the value is valid
         if key == "region":
             if not isinstance(v, ast.String) or not regions.is_code(v.value):
                 rep.error(
@@ -192,7 +194,7 @@ def _resolve_one(
     if parent and "region" in meta and "region" in parent.meta:
         child_r, sp = meta["region"]
         parent_r = parent.meta["region"][0]
-        if not regions.within(child_r, parent_r):
+        if child_r and parent_r and not regions.within(child_r, parent_r):
             rep.error(
                 "E104",
                 f"地区 {child_r} 不在上级政策 `{parent.code}` 的地区 {parent_r} 之内"

@@ -111,9 +111,9 @@ class PolicyChecker:
                 self.rep.warning(
                     "W001", f"let `{name}` 定义了但从未使用 / let is never used", rl.span
                 )
-        if not self.ok:
-            return None
         m = self.r.meta
+        if not self.ok or any(m.get(k, (None,))[0] is None for k in ("region", "effective")):
+            return None
         return ir.CheckedPolicy(
             code=self.r.code,
             title=self.r.policy.title,
@@ -170,19 +170,19 @@ class PolicyChecker:
     def _interp(self, part: ast.Interp) -> ir.Node:
         sp = part.span
         head, *rest = part.path
-        expr: ast.Expr = ast.Name(sp, head)
+        heads = [*self.lets, *self.app.names(), "param", "参数", "as_of", "基准日"]
+        if head not in heads and head not in ("policy", "政策"):
+            return self.err(
+                "E210",
+                f"消息中的 `{{{'.'.join(part.path)}}}` 不是已定义的 let、事实路径或参数 / "
+                "interpolation of an unknown name",
+                sp,
+                _did_you_mean(head, heads),
+            )
+        expr: ast.Expr = ast.PolicyRef(sp) if head in ("policy", "政策") else ast.Name(sp, head)
         for f in rest:
             expr = ast.Field(sp, expr, f, sp)
-        n_before = sum(d.is_error for d in self.rep.diagnostics)
-        node = self.expr(expr, ())
-        if sum(d.is_error for d in self.rep.diagnostics) > n_before:
-            # restate as an interpolation problem (the name error itself is reported above)
-            self.err(
-                "E210",
-                f"消息中的 `{{{'.'.join(part.path)}}}` 无法解析 / interpolation of an unknown name",
-                sp,
-            )
-        return node
+        return self.expr(expr, ())
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: ast.Expr, scope: tuple[_Frame, ...]) -> ir.Node:
