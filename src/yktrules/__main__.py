@@ -1,0 +1,5 @@
+"""`python -m yktrules` is the `yktrules` command."""
+
+from .cli import main
+
+main()
