@@ -144,7 +144,10 @@ class Decision:
             out.append(title)
             out += [f"  {n}. {r.message}" for n, r in enumerate(self.reasons, 1)]
         if self.unknown:
-            out.append("以下条件因信息不全暂时无法判断，需补充材料或由工作人员核实：")
+            if self.outcome is Outcome.INELIGIBLE:
+                out.append("此外，以下条件因信息不全未能判断：")
+            else:
+                out.append("以下条件因信息不全暂时无法判断，需补充材料或由工作人员核实：")
             for n, u in enumerate(self.unknown, 1):
                 out.append(f"  {n}. {u.message or u.rule}")
                 for p in u.missing:
