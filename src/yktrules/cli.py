@@ -88,12 +88,15 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
 @click.argument("facts_file", type=click.Path())
 @click.option("--as-of", callback=_date_arg, help="decision date, YYYY-MM-DD")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
-def eval_(policies: str, item: str, facts_file: str, as_of: date | None, fmt: str) -> None:
+@click.option("--trace", is_flag=True, help="add every let's and rule's value (JSON output)")
+def eval_(
+    policies: str, item: str, facts_file: str, as_of: date | None, fmt: str, trace: bool
+) -> None:
     """Screen one application (a JSON file, or - for standard input)."""
     ps = _load(policies)
     text = _read_text(facts_file)
     try:
-        d = ps.screen(text, policy=item, as_of=as_of)
+        d = ps.screen(text, policy=item, as_of=as_of, trace=trace)
     except FactsError as e:
         _fail(f"{facts_file}: {e}", 2)
     except NoPolicyError as e:

@@ -105,6 +105,7 @@ class Decision:
     amount: Decimal | None
     info: PolicyInfo = attrs.field(repr=False, eq=False)
     amount_missing: tuple[str, ...] | None = None  # eligible, but the amount is unknown
+    trace: dict[str, Any] | None = attrs.field(default=None, eq=False)  # reference path only
 
     @property
     def period(self) -> str:
@@ -125,6 +126,8 @@ class Decision:
         }
         if self.amount_missing is not None:
             d["amount_missing"] = list(self.amount_missing)
+        if self.trace is not None:
+            d["trace"] = self.trace
         return d
 
     def explain(self) -> str:

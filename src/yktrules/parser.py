@@ -107,14 +107,8 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
         end_col = col + max(len(str(tok.value)), 1) if tok.type != "$END" else col + 1
         span = Span(file, line, col, line, end_col)
         msg = f"expected {context or _join(expected)}, found {found}"
-        if hint is not None:
-            pass
-        elif tok.type == "$END" and "_RBRACE" in expected_names:
+        if hint is None and tok.type == "$END" and "_RBRACE" in expected_names:
             hint = "政策末尾缺少 `}` / the policy is missing its closing `}`"
-        elif tok.type == "NAME" and (kw := glued_keyword(str(tok.value))):
-            hint = (
-                f"`{tok.value}` 中含关键字 `{kw}`：关键字前后须有空格 / put spaces around keywords"
-            )
         return Diagnostic(
             "E001",
             f"语法错误 / syntax error: {msg}",

@@ -4,19 +4,21 @@ and screening (INTERFACES.md)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import attrs
 from pydantic import BaseModel
 
 from . import ir, regions
 from .decision import (
     Decision,
     EvaluationError,
+    Outcome,
     PolicyInfo,
     Reason,
     UnknownRule,
@@ -24,6 +26,7 @@ from .decision import (
 )
 from .errors import Diagnostic, NoPolicyError, PolicyError
 from .evaluate.compiler import CompiledPolicy
+from .evaluate.interpreter import Interpreter
 from .facts.models import Application
 from .facts.validate import parse_facts
 from .functions import HostFunction, table
@@ -51,8 +54,8 @@ class PolicySet:
         self.warnings: list[Diagnostic] = loaded.diagnostics
         self.params = loaded.params
         self.policies: dict[str, ir.CheckedPolicy] = loaded.policies
-        funcs = table(functions)
-        self._compiled = {c: CompiledPolicy(p, funcs) for c, p in self.policies.items()}
+        self._funcs = table(functions)
+        self._compiled = {c: CompiledPolicy(p, self._funcs) for c, p in self.policies.items()}
         self._family: dict[str, list[ir.CheckedPolicy]] = {}
         for p in self.policies.values():
             self._family.setdefault(p.item, []).append(p)
@@ -138,14 +141,22 @@ class PolicySet:
         return "sha256:" + h.hexdigest()
 
     # ------------------------------------------------------------ screening
-    def parse_facts(self, facts: Any) -> BaseModel:
+    def parse_facts(self, facts: Any) -> Any:
         """Validate facts (dict, JSON text or model instance); raises FactsError."""
         return parse_facts(facts, self.schema)
 
-    def screen(self, facts: Any, policy: str, as_of: date | str | None = None) -> Decision:
-        """Screen one application for an item (or a policy extending it)."""
+    def screen(
+        self, facts: Any, policy: str, as_of: date | str | None = None, *, trace: bool = False
+    ) -> Decision:
+        """Screen one application for an item (or a policy extending it).  With
+        `trace=True` the reference interpreter decides and the decision carries a trace of
+        every let's and rule's value."""
         doc = self.parse_facts(facts)
-        return self._screen(doc, policy, _as_of(doc, as_of))
+        day = _as_of(doc, as_of)
+        if trace:
+            p = self._resolve(policy, doc.application.region, day)
+            return self.evaluate_reference(p.code, doc, day)
+        return self._screen(doc, policy, day)
 
     def screen_all(self, facts: Any, as_of: date | str | None = None) -> list[Decision]:
         """One decision per item with a policy in force for the application's region and
@@ -166,9 +177,8 @@ class PolicySet:
         return self.evaluate(p.code, doc, as_of)
 
     def evaluate(self, code: str, doc: Any, as_of: date) -> Decision:
-        """Apply one policy (no resolution) to validated facts."""
+        """Apply one policy (no resolution) to validated facts, on the compiled path."""
         comp = self._compiled[code]
-        p = comp.policy
         region = doc.application.region
         param = self._param
 
@@ -176,10 +186,59 @@ class PolicySet:
             return param(name, region, as_of)
 
         ctx = comp.context(doc, as_of, lookup)
+        messages = comp.messages
+
+        def message(rule: ir.CheckedRule) -> str:
+            parts = messages[rule.name]
+            if len(parts) == 1 and isinstance(parts[0], str):
+                return parts[0]
+            return "".join(p if isinstance(p, str) else render(p(ctx)) for p in parts)
+
+        amount = comp.amount
+        return self._decide(
+            comp.policy,
+            region,
+            as_of,
+            [(r, fn(ctx)) for r, fn in comp.rules],
+            message,
+            (lambda: amount(ctx)) if amount is not None else None,
+        )
+
+    def evaluate_reference(self, code: str, doc: Any, as_of: date) -> Decision:
+        """The same decision from the reference interpreter, with a `trace` of every let's
+        and every rule's value (slower; for explanations and as the oracle in tests)."""
+        p = self.policies[code]
+        region = doc.application.region
+        interp = Interpreter(
+            p, self._funcs, doc, as_of, lambda name: self._param(name, region, as_of)
+        )
+        values = interp.rules()
+
+        def message(rule: ir.CheckedRule) -> str:
+            return "".join(x if isinstance(x, str) else render(x) for x in interp.message(rule))
+
+        d = self._decide(
+            p, region, as_of, values, message, interp.amount if p.amount is not None else None
+        )
+        trace = {
+            "lets": {k: _show(v) for k, v in interp.trace.items()},
+            "rules": {r.name: _show(v) for r, v in values},
+        }
+        return attrs.evolve(d, trace=trace)
+
+    def _decide(
+        self,
+        p: ir.CheckedPolicy,
+        region: str,
+        as_of: date,
+        values: list[tuple[ir.CheckedRule, Any]],
+        message: Callable[[ir.CheckedRule], str],
+        amount_of: Callable[[], Any] | None,
+    ) -> Decision:
+        """Outcome, reasons, unknowns and amount from the rules' values (LANGUAGE.md §6)."""
         reasons: list[Reason] = []
         unknown: list[UnknownRule] = []
-        for rule, fn in comp.rules:
-            v = fn(ctx)
+        for rule, v in values:
             if v is True:
                 if rule.kind == "require":
                     continue
@@ -193,20 +252,18 @@ class PolicySet:
                         rule.name,
                         rule.kind,
                         tuple(sorted(v.missing)),
-                        self._message(comp, rule, ctx),
+                        message(rule),
                         rule.span.short,
                         errs,
                     )
                 )
                 continue
-            reasons.append(
-                Reason(rule.name, rule.kind, self._message(comp, rule, ctx), rule.span.short)
-            )
+            reasons.append(Reason(rule.name, rule.kind, message(rule), rule.span.short))
         outcome = outcome_of(reasons, unknown)
         amount: Decimal | None = None
         amount_missing: tuple[str, ...] | None = None
-        if comp.amount is not None and outcome.value == "eligible":
-            a = comp.amount(ctx)
+        if amount_of is not None and outcome is Outcome.ELIGIBLE:
+            a = amount_of()
             if a.__class__ is Unknown:
                 amount_missing = tuple(sorted(a.missing)) or ("amount",)
             else:
@@ -225,12 +282,20 @@ class PolicySet:
             amount_missing=amount_missing,
         )
 
-    @staticmethod
-    def _message(comp: CompiledPolicy, rule: ir.CheckedRule, ctx: Any) -> str:
-        parts = comp.messages[rule.name]
-        if len(parts) == 1 and isinstance(parts[0], str):
-            return parts[0]
-        return "".join(p if isinstance(p, str) else render(p(ctx)) for p in parts)
+
+def _show(v: Any) -> Any:
+    """A traced value as JSON: unknowns show what was missing."""
+    if isinstance(v, Unknown):
+        return {"unknown": sorted(v.missing)}
+    if isinstance(v, list):
+        return [_show(x) for x in v]
+    if isinstance(v, bool | str) or v is None:
+        return v
+    if isinstance(v, Decimal | int):
+        return str(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    return type(v).__name__
 
 
 def _specificity(p: ir.CheckedPolicy) -> tuple[int, int]:
