@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
+import yktrules
 from spec_helpers import (
     DELETE,
     load_body,
@@ -16,8 +18,6 @@ from spec_helpers import (
     truth,
     write_policy_folder,
 )
-
-import yktrules
 
 # Body lines start at file line 5 in policy_text() (header, region, effective, blank).
 BODY_LINE0 = 4
@@ -193,11 +193,17 @@ def test_within_on_facts(tmp_path):
 
 
 def _props():
-    return make_facts({"household": {"properties": [
-        {"kind": "住房", "area": 80},
-        {"kind": "商铺", "area": 20},
-        {"kind": "住房", "area": 60},
-    ]}})
+    return make_facts(
+        {
+            "household": {
+                "properties": [
+                    {"kind": "住房", "area": 80},
+                    {"kind": "商铺", "area": 20},
+                    {"kind": "住房", "area": 60},
+                ]
+            }
+        }
+    )
 
 
 def test_filter_with_bare_field_names(tmp_path):
@@ -210,8 +216,12 @@ def test_filter_with_it(tmp_path):
 
 
 def test_projection_over_members(tmp_path):
-    facts = make_facts(members=[person(1, "本人", monthly_income="100.50"),
-                                person(2, "配偶", gender="女", monthly_income=200)])
+    facts = make_facts(
+        members=[
+            person(1, "本人", monthly_income="100.50"),
+            person(2, "配偶", gender="女", monthly_income=200),
+        ]
+    )
     assert render(tmp_path, "sum(household.members.monthly_income)", facts) == "300.5"
     assert render(tmp_path / "b", "count(household.members.monthly_income)", facts) == "2"
 
@@ -381,5 +391,97 @@ def test_policy_text_helper_line_numbers(tmp_path):
     folder = write_policy_folder(tmp_path, policy_text('require r "m": false'))
     lines = (folder / "policy.ykt").read_text(encoding="utf-8").splitlines()
     assert lines[BODY_LINE0].strip().startswith("require r")
-    d = yktrules.load(folder).screen(make_facts({"household": {"deposits": DELETE}}), policy="T-001")
+    facts = make_facts({"household": {"deposits": DELETE}})
+    d = yktrules.load(folder).screen(facts, policy="T-001")
     assert d.reasons[0].source.endswith(f"policy.ykt:{BODY_LINE0 + 1}")
+
+
+# ---------------------------------------------------------------- more lexical / expression checks
+
+
+def test_hash_inside_string_is_not_a_comment(tmp_path):
+    ps = load_body(tmp_path, 'review r "第#1号 {param.line}": true  # real comment\n')
+    d = ps.screen(make_facts(), policy="T-001")
+    assert [r.message for r in d.reasons] == ["第#1号 600"]
+
+
+def test_identifier_cannot_start_with_digit(tmp_path):
+    assert_load_fails(tmp_path, 'let 2x = 1\nrequire r "m": true\n')
+
+
+def test_division_has_at_least_28_significant_digits(tmp_path):
+    assert truth(tmp_path, "1 / 3 > 0.333333333333333333333333333") is True
+    assert truth(tmp_path / "b", "10 / 4 == 2.5") is True
+
+
+@pytest.mark.parametrize(
+    "expr,want",
+    [
+        ("1000 * 1000", "1000000"),
+        ("100.00 * 100", "10000"),
+        ("1000000.001", "1000000"),
+        ("0.1 * 0.1", "0.01"),
+    ],
+)
+def test_rendering_never_uses_exponent(tmp_path, expr, want):
+    assert render(tmp_path, expr) == want
+
+
+def test_amount_large_value_plain(tmp_path):
+    assert amount_of(tmp_path, "1000 * 1000").to_dict()["amount"] == "1000000.00"
+
+
+def test_unary_minus(tmp_path):
+    assert (
+        truth(
+            tmp_path,
+            "-2 * 3 == -6 and 1 - -1 == 2 and -household.deposits == -5",
+            make_facts({"household": {"deposits": 5}}),
+        )
+        is True
+    )
+
+
+def test_min_max_with_unknown_element_are_unknown(tmp_path):
+    facts = make_facts({"household": {"deposits": None}})
+    assert truth(tmp_path, "max([1, household.deposits]) > 0", facts) is None
+    assert truth(tmp_path / "b", "min([1, household.deposits]) > 0", facts) is None
+
+
+def test_avg_exact(tmp_path):
+    assert render(tmp_path, "avg([1, 2])") == "1.5"
+
+
+def test_dates_compare(tmp_path):
+    assert (
+        truth(
+            tmp_path,
+            "applicant.birth_date < 2000-01-01 and "
+            "applicant.birth_date == 1970-01-01 and 2021-01-02 > 2021-01-01",
+        )
+        is True
+    )
+
+
+def test_policy_and_as_of_names(tmp_path):
+    assert truth(tmp_path, 'policy.code == "T-001" and policy.region == "510000"') is True
+    assert truth(tmp_path / "b", "as_of == 2021-03-01") is True
+    assert truth(tmp_path / "c", "as_of == 2022-01-05", as_of=date(2022, 1, 5)) is True
+
+
+def test_nested_quantifiers_scope(tmp_path):
+    facts = make_facts(
+        {"household": {"properties": [{"kind": "住房", "area": 5}]}},
+        members=[person(1, monthly_income=3), person(2, "子女", monthly_income=9)],
+    )
+    expr = "any m in household.members: all p in household.properties: p.area > m.monthly_income"
+    assert truth(tmp_path, expr, facts) is True
+    expr = "all m in household.members: any p in household.properties: p.area > m.monthly_income"
+    assert truth(tmp_path / "b", expr, facts) is False
+
+
+def test_filter_on_boolean_field_and_unknown_list(tmp_path):
+    facts = make_facts(members=[person(1), person(2, "子女", public_servant=True)])
+    assert render(tmp_path, "count(household.members[public_servant])", facts) == "1"
+    facts = make_facts({"household": {"vehicles": None}})
+    assert truth(tmp_path / "b", "count(household.vehicles[commercial]) == 0", facts) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from spec_helpers import DELETE, load_body, make_facts, person, render, truth
 
 T, F, U = True, False, None
@@ -63,21 +64,38 @@ def test_unknown_in_arithmetic_and_comparison(tmp_path):
     facts = unknown_facts()
     assert truth(tmp_path, "household.deposits + 1 > 0", facts) is None
     assert truth(tmp_path / "b", "household.deposits == household.deposits", facts) is None
-    assert truth(tmp_path / "c", 'applicant.hukou_region within "510000"',
-                 make_facts({"applicant": {"hukou_region": None}})) is None
-    assert truth(tmp_path / "d", 'applicant.hukou_type in ["农村"]',
-                 make_facts({"applicant": {"hukou_type": None}})) is None
+    assert (
+        truth(
+            tmp_path / "c",
+            'applicant.hukou_region within "510000"',
+            make_facts({"applicant": {"hukou_region": None}}),
+        )
+        is None
+    )
+    assert (
+        truth(
+            tmp_path / "d",
+            'applicant.hukou_type in ["农村"]',
+            make_facts({"applicant": {"hukou_type": None}}),
+        )
+        is None
+    )
 
 
 def test_sum_with_unknown_element_is_unknown(tmp_path):
-    facts = make_facts(members=[person(1, "本人", monthly_income=100),
-                                person(2, "配偶", gender="女", monthly_income=None)])
+    facts = make_facts(
+        members=[
+            person(1, "本人", monthly_income=100),
+            person(2, "配偶", gender="女", monthly_income=None),
+        ]
+    )
     assert truth(tmp_path, "sum(household.members.monthly_income) < 1000", facts) is None
 
 
 def test_missing_paths_for_member_field(tmp_path):
-    facts = make_facts(members=[person(1, "本人"),
-                                person(2, "配偶", gender="女", public_servant=None)])
+    facts = make_facts(
+        members=[person(1, "本人"), person(2, "配偶", gender="女", public_servant=None)]
+    )
     ps = load_body(tmp_path, 'deny ps "财政供养": any m in household.members: m.public_servant\n')
     d = ps.screen(facts, policy="T-001")
     assert d.outcome == "review"
@@ -86,19 +104,42 @@ def test_missing_paths_for_member_field(tmp_path):
 
 def test_missing_paths_are_sorted_and_distinct(tmp_path):
     facts = make_facts({"household": {"vehicles": None, "deposits": None, "businesses": None}})
-    body = ('deny x "多项":\n    exists(household.vehicles) or household.deposits > 10'
-            ' or exists(household.businesses) or count(household.vehicles) > 1\n')
+    body = (
+        'deny x "多项":\n    exists(household.vehicles) or household.deposits > 10'
+        " or exists(household.businesses) or count(household.vehicles) > 1\n"
+    )
     d = load_body(tmp_path, body).screen(facts, policy="T-001")
     assert list(d.unknown[0].missing) == [
-        "household.businesses", "household.deposits", "household.vehicles"]
+        "household.businesses",
+        "household.deposits",
+        "household.vehicles",
+    ]
 
 
 # ---------------------------------------------------------------- Kleene logic
 
-AND = {(T, T): T, (T, F): F, (T, U): U, (F, T): F, (F, F): F, (F, U): F,
-       (U, T): U, (U, F): F, (U, U): U}
-OR = {(T, T): T, (T, F): T, (T, U): T, (F, T): T, (F, F): F, (F, U): U,
-      (U, T): T, (U, F): U, (U, U): U}
+AND = {
+    (T, T): T,
+    (T, F): F,
+    (T, U): U,
+    (F, T): F,
+    (F, F): F,
+    (F, U): F,
+    (U, T): U,
+    (U, F): F,
+    (U, U): U,
+}
+OR = {
+    (T, T): T,
+    (T, F): T,
+    (T, U): T,
+    (F, T): T,
+    (F, F): F,
+    (F, U): U,
+    (U, T): T,
+    (U, F): U,
+    (U, U): U,
+}
 
 
 @pytest.mark.parametrize("a,b", list(AND))
@@ -120,8 +161,10 @@ def test_kleene_not(tmp_path, a, want):
 
 
 def _members(*public_servant):
-    ms = [person(i + 1, "本人" if i == 0 else "子女", public_servant=v)
-          for i, v in enumerate(public_servant)]
+    ms = [
+        person(i + 1, "本人" if i == 0 else "子女", public_servant=v)
+        for i, v in enumerate(public_servant)
+    ]
     return make_facts(members=ms)
 
 
@@ -154,15 +197,25 @@ def test_quantifier_over_empty_list(tmp_path):
 
 
 def test_filter_with_unknown_condition_is_unknown(tmp_path):
-    facts = make_facts({"household": {"properties": [{"kind": "住房", "area": None},
-                                                     {"kind": "住房", "area": 90}]}})
+    facts = make_facts(
+        {
+            "household": {
+                "properties": [{"kind": "住房", "area": None}, {"kind": "住房", "area": 90}]
+            }
+        }
+    )
     assert truth(tmp_path, "count(household.properties[area > 50]) >= 1", facts) is None
     assert render(tmp_path / "b", "count(household.properties[area > 50])", facts) == "?"
 
 
 def test_filter_with_known_conditions(tmp_path):
-    facts = make_facts({"household": {"properties": [{"kind": "住房", "area": None},
-                                                     {"kind": "商铺", "area": 90}]}})
+    facts = make_facts(
+        {
+            "household": {
+                "properties": [{"kind": "住房", "area": None}, {"kind": "商铺", "area": 90}]
+            }
+        }
+    )
     # kind is known on every element, so the filter is known even though area is not.
     assert render(tmp_path, 'count(household.properties[kind == "住房"])', facts) == "1"
 
@@ -172,8 +225,12 @@ def test_filter_with_known_conditions(tmp_path):
 
 def test_coalesce(tmp_path):
     assert render(tmp_path, "household.deposits ?? 7", unknown_facts()) == "7"
-    assert render(tmp_path / "b", "household.deposits ?? 7",
-                  make_facts({"household": {"deposits": 3}})) == "3"
+    assert (
+        render(
+            tmp_path / "b", "household.deposits ?? 7", make_facts({"household": {"deposits": 3}})
+        )
+        == "3"
+    )
     assert truth(tmp_path / "c", "household.deposits ?? 0 < 1", unknown_facts()) is True
 
 
@@ -209,8 +266,8 @@ amount: 600 - dep
 
 
 def screen(tmp_path, deposits, vehicles=()):
-    facts = make_facts({"household": {"deposits": deposits,
-                                      "vehicles": list(vehicles) if vehicles is not None else None}})
+    cars = list(vehicles) if vehicles is not None else None
+    facts = make_facts({"household": {"deposits": deposits, "vehicles": cars}})
     return load_body(tmp_path, BODY).screen(facts, policy="T-001")
 
 
@@ -234,7 +291,8 @@ def test_unknown_rule_gives_review(tmp_path):
     assert d.outcome == "review"
     assert list(d.reasons) == []
     assert [(u.rule, u.kind, list(u.missing)) for u in d.unknown] == [
-        ("car", "deny", ["household.vehicles"])]
+        ("car", "deny", ["household.vehicles"])
+    ]
     assert d.amount is None
 
 
@@ -243,7 +301,10 @@ def test_ineligible_beats_review_and_unknown(tmp_path):
     assert d.outcome == "ineligible"
     # reasons in source order: failed require, true deny, true review
     assert [(r.rule, r.kind) for r in d.reasons] == [
-        ("req", "require"), ("den", "deny"), ("rev", "review")]
+        ("req", "require"),
+        ("den", "deny"),
+        ("rev", "review"),
+    ]
     assert [r.message for r in d.reasons] == ["要求2000", "排除2000", "复核2000"]
     assert [u.rule for u in d.unknown] == ["car"]
     assert d.amount is None

@@ -56,6 +56,7 @@ class ParamDecl:
 @attrs.frozen
 class ParamTable:
     decls: Mapping[str, ParamDecl]
+    broken: frozenset[str] = frozenset()  # declared, but with errors (already reported)
 
     def get(self, name: str) -> ParamDecl | None:
         return self.decls.get(name)
@@ -69,8 +70,9 @@ def load_param_files(files: Iterable[tuple[str, str]]) -> tuple[ParamTable, list
     """Load (path, text) pairs; all problems of all files are returned together."""
     decls: dict[str, ParamDecl] = {}
     diags: list[Diagnostic] = []
+    broken: set[str] = set()
     for path, text in files:
-        for d in _load_one(path, text, diags):
+        for d in _load_one(path, text, diags, broken):
             if d.name in decls:
                 other = decls[d.name].span
                 diags.append(
@@ -83,7 +85,7 @@ def load_param_files(files: Iterable[tuple[str, str]]) -> tuple[ParamTable, list
                 )
                 continue
             decls[d.name] = d
-    return ParamTable(decls), diags
+    return ParamTable(decls, frozenset(broken - set(decls))), diags
 
 
 def _diag(code: str, msg: str, span: Span, text: str, hint: str | None = None) -> Diagnostic:
@@ -92,7 +94,7 @@ def _diag(code: str, msg: str, span: Span, text: str, hint: str | None = None) -
     return Diagnostic(code, msg, span, hint=hint, source_line=src)
 
 
-def _load_one(path: str, text: str, diags: list[Diagnostic]) -> list[ParamDecl]:
+def _load_one(path: str, text: str, diags: list[Diagnostic], broken: set[str]) -> list[ParamDecl]:
     def at(pos: yamlio.Pos, width: int = 1) -> Span:
         return Span(path, pos.line, pos.col, pos.line, pos.col + width)
 
@@ -135,6 +137,8 @@ def _load_one(path: str, text: str, diags: list[Diagnostic]) -> list[ParamDecl]:
         decl = _decl(name_s, body, (name,), doc, path, text, diags, span)
         if decl is not None:
             out.append(decl)
+        else:
+            broken.add(name_s)
     return out
 
 

@@ -348,6 +348,9 @@ class PolicyChecker:
             and e.obj.name not in self.lets
         ):
             decl = self.params.get(e.name)
+            if decl is None and e.name in self.params.broken:
+                self.ok = False  # its declaration's errors are reported in the params file
+                return ir.Const(T.ANY, sp, None)
             if decl is None:
                 return self.err(
                     "E203",
