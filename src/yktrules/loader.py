@@ -56,7 +56,7 @@ def read_sources(paths: Sequence[str | Path]) -> tuple[Sources, list[Diagnostic]
         else:
             files = [p]
             if p.suffix == ".ykt":  # a lone policy file is read with the tables beside it
-                files = [p, *sorted(p.parent.rglob("*.params.yaml"))]
+                files = [p, *sorted(p.parent.glob("*.params.yaml"))]
             elif not p.name.endswith(".params.yaml"):
                 diags.append(
                     _problem(

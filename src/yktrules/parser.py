@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,7 @@ def _lark() -> Lark:
     return Lark.open(
         str(grammar_path()),
         parser="lalr",
+        lexer="basic",  # keywords are reserved everywhere: errors then point at the real spot
         propagate_positions=True,
         maybe_placeholders=True,
         cache=True,
@@ -46,7 +48,7 @@ def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Di
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
-        return None, [_syntax_diagnostic(e, text, lines, file)]
+        return None, _all_syntax_errors(e, text, lines, file)
     except LarkError as e:  # any other parser failure is still a diagnostic
         return None, [Diagnostic("E001", f"无法解析 / cannot parse: {e}", Span(file, 1, 1, 1, 2))]
     problems: list[SyntaxProblem] = []
@@ -56,6 +58,59 @@ def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Di
         for p in problems
     ]
     return module, diags  # literal-level problems are recoverable: keep checking
+
+
+_ITEM_START = re.compile(
+    r"^\s*(?:require|deny|review|let|override|drop|必须|排除|复核|令|覆盖|删除|policy|政策|\}|"
+    r"[^\W\d]\w*\s*[:：])"
+)
+_MAX_SYNTAX_ERRORS = 20
+
+
+def _all_syntax_errors(
+    first: UnexpectedInput, text: str, lines: list[str], file: str
+) -> list[Diagnostic]:
+    """Report the first syntax error, then blank out the item it is in (keeping every
+    position) and parse again, so that one run shows every broken item of the file."""
+    diags = [_syntax_diagnostic(first, text, lines, file)]
+    work = lines[:]
+    err: UnexpectedInput | None = first
+    while err is not None and len(diags) < _MAX_SYNTAX_ERRORS:
+        at = (getattr(err, "line", None) or len(work)) - 1
+        col = (getattr(err, "column", None) or 1) - 1
+        if 0 < at < len(work) and _ITEM_START.match(work[at]) and not work[at][:col].strip():
+            at -= 1  # the error is the start of an item: the broken one is the item before
+        start = at
+        while start > 0 and not _ITEM_START.match(work[start]):
+            start -= 1
+        end = at + 1
+        while end < len(work) and not _ITEM_START.match(work[end]):
+            end += 1
+        if all(not work[i].strip() for i in range(start, end)):
+            break  # nothing left to blank: stop rather than loop
+        for i in range(start, end):
+            keep_brace = work[i].rstrip().endswith("}") and i != start
+            work[i] = " " * len(work[i]) + ("}" if keep_brace else "")
+        try:
+            _lark().parse("\n".join(work))
+            err = None
+        except UnexpectedInput as e:
+            d = _syntax_diagnostic(e, text, lines, file)
+            if any(x.span == d.span for x in diags):
+                break
+            diags.append(d)
+            err = e
+        except LarkError:
+            break
+    return diags
+
+
+def _starts_item(tok: Token, lines: list[str]) -> bool:
+    """The token is the first word of an item on its own line (`require`, `let`, `}` …)."""
+    line = _line(lines, tok.line or 0)
+    if line is None or tok.type == "$END":
+        return False
+    return bool(_ITEM_START.match(line)) and not line[: (tok.column or 1) - 1].strip()
 
 
 def _line(lines: list[str], n: int) -> str | None:
@@ -109,6 +164,8 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, lines: list[str], file: st
         msg = f"expected {context or _join(expected)}, found {found}"
         if hint is None and tok.type == "$END" and "_RBRACE" in expected_names:
             hint = "政策末尾缺少 `}` / the policy is missing its closing `}`"
+        elif hint is None and _starts_item(tok, lines):
+            hint = "前面的表达式没有写完 / the expression before this line is incomplete"
         return Diagnostic(
             "E001",
             f"语法错误 / syntax error: {msg}",
@@ -193,6 +250,8 @@ def _context(e: UnexpectedToken, expected: set[str]) -> str | None:
         return "the rule's name after its kind"
     if "_EQ" in expected and tail[-2:] == ["_LET", "NAME"]:
         return "`=` after the let's name"
+    if {"NUMBER", "NAME", "STRING"} <= expected:
+        return "an expression (a number, a name, a string, `(` …)"
     if "_THEN_EN" in expected:
         return "`then`/`则` after the condition of `if`"
     if "_ELSE_EN" in expected:
