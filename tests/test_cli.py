@@ -36,8 +36,12 @@ def test_eval_text_is_explain() -> None:
 
 def test_list_filters_by_region() -> None:
     p = run("list", "--region", "511025", "--as-of", "2024-03-01", "--format", "json")
-    codes = {r["code"] for r in json.loads(p.stdout)}
-    assert "NJ-ZZ-MZ-001" in codes and "SC-MZ-001" in codes
+    rows = json.loads(p.stdout)
+    by_item = {r["item"]: r["code"] for r in rows}
+    assert len(by_item) == len(rows)  # one policy per item: the one that would screen
+    assert by_item["SC-MZ-001"] == "NJ-ZZ-MZ-001"
+    p = run("list", "--region", "511421", "--as-of", "2024-03-01", "--format", "json")
+    assert {r["item"]: r["code"] for r in json.loads(p.stdout)}["SC-MZ-001"] == "SC-MZ-001"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,14 @@ The public surface is what this module exports; everything else is internal.
 """
 
 from .decision import Decision, Outcome, Reason, UnknownRule
-from .errors import Diagnostic, FactsError, NoPolicyError, PolicyError, YktError
+from .errors import (
+    ArgumentError,
+    Diagnostic,
+    FactsError,
+    NoPolicyError,
+    PolicyError,
+    YktError,
+)
 from .facts import Application, facts_json_schema, parse_facts
 from .functions import HostFunction
 from .policyset import PolicySet, load
@@ -19,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Application",
+    "ArgumentError",
     "Decision",
     "Diagnostic",
     "FactsError",

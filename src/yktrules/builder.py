@@ -165,8 +165,7 @@ class _Builder:
             pos = m.end()
         if pos < len(text):
             parts.append(text[pos:])
-        stray = re.search(r"[{}]", "".join(p for p in parts if isinstance(p, str)))
-        if stray and not any(isinstance(p, ast.Interp) for p in parts) and "{" in text:
+        if re.search(r"[{}]", _INTERP.sub("", text)):
             self.problem("E003", "消息中的 `{` 没有配对的 `}` / unbalanced `{` in message", sp)
         return ast.Message(sp, text, tuple(parts))
 

@@ -220,12 +220,13 @@ def screen(
     if input_file != "-" and not Path(input_file).is_file():
         _fail(f"文件不存在 / no such file: {input_file}", 2)
     counts: Counter[tuple[str, str]] = Counter()
-    rows = errors = 0
+    errors: Counter[str] = Counter()
+    rows = 0
     with _open_in(input_file) as src, _open_out(out_file) as dst:
         for row in screen_rows(ps, src, item=item, as_of=as_of, all_items=all_items):
             rows += 1
             if "error" in row:
-                errors += 1
+                errors[row["error"]["type"]] += 1
             else:
                 for d in row["decisions"]:
                     counts[(d["item"], d["outcome"])] += 1
@@ -268,8 +269,19 @@ class _open_out:
             self.f.close()
 
 
-def _print_summary(ps: PolicySet, rows: int, errors: int, counts: Counter[tuple[str, str]]) -> None:
-    t = Table(title=f"预审汇总：{rows} 份申请，{errors} 份材料有误")
+_ERROR_ZH = {
+    "facts": "材料有误",
+    "empty": "空行",
+    "no_policy": "无适用政策",
+    "internal": "内部错误",
+}
+
+
+def _print_summary(
+    ps: PolicySet, rows: int, errors: Counter[str], counts: Counter[tuple[str, str]]
+) -> None:
+    failed = "，".join(f"{n} 份{_ERROR_ZH.get(k, k)}" for k, n in sorted(errors.items()))
+    t = Table(title=f"预审汇总：{rows} 份申请" + (f"（{failed}）" if failed else ""))
     for col in ("项目", "名称", "符合", "不符合", "需复核"):
         t.add_column(col)
     for item in sorted({i for i, _ in counts}):

@@ -105,6 +105,7 @@ class Decision:
     amount: Decimal | None
     info: PolicyInfo = attrs.field(repr=False, eq=False)
     amount_missing: tuple[str, ...] | None = None  # eligible, but the amount is unknown
+    amount_errors: tuple[EvaluationError, ...] = ()  # evaluation errors behind that
     trace: dict[str, Any] | None = attrs.field(default=None, eq=False)  # reference path only
 
     @property
@@ -126,6 +127,8 @@ class Decision:
         }
         if self.amount_missing is not None:
             d["amount_missing"] = list(self.amount_missing)
+        if self.amount_errors:
+            d["amount_errors"] = [e.to_dict() for e in self.amount_errors]
         if self.trace is not None:
             d["trace"] = self.trace
         return d
@@ -161,11 +164,10 @@ class Decision:
             out.append(
                 f"预计发放金额：{_PERIOD_ZH.get(i.period, '')}{format(self.amount, 'f')}元。"
             )
-        elif self.amount_missing:
-            out.append(
-                "发放金额暂无法计算，缺少："
-                + "；".join(describe_path(p) for p in self.amount_missing)
-            )
+        elif self.amount_missing is not None:
+            why = [f"缺少{describe_path(p)}" for p in self.amount_missing]
+            why += [f"计算出错：{e.message}（{e.source}）" for e in self.amount_errors]
+            out.append("发放金额暂无法计算：" + "；".join(why or ["原因不明"]) + "。")
         dept = i.department or "主管"
         if not dept.endswith(("局", "委", "会", "部门", "所", "中心")):
             dept += "部门"

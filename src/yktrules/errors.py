@@ -143,6 +143,10 @@ class FactsError(YktError):
         return (type(self), (self.errors,))
 
 
+class ArgumentError(YktError, ValueError):
+    """A bad argument to the API (an `as_of` that is not a date, say)."""
+
+
 class NoPolicyError(YktError):
     """No policy of the item is in force for the application's region and date."""
 

@@ -90,7 +90,7 @@ def _sum(_: date, xs: list[Any]) -> Any:
         return k
     total = Decimal(0)
     for x in xs:
-        total += x
+        total = DECIMAL_CONTEXT.add(total, x)
     return total
 
 
@@ -114,7 +114,7 @@ def _avg(_: date, xs: list[Any]) -> Any:
         return k
     if not xs:
         return Unknown()
-    return DECIMAL_CONTEXT.divide(sum(xs, Decimal(0)), Decimal(len(xs)))
+    return DECIMAL_CONTEXT.divide(_sum(_, xs), Decimal(len(xs)))
 
 
 def _exists(_: date, xs: list[Any]) -> bool:
@@ -163,7 +163,7 @@ def _known(_: date, x: Any) -> bool:
 
 
 def _abs(_: date, x: Decimal) -> Decimal:
-    return abs(x)
+    return DECIMAL_CONTEXT.abs(x)
 
 
 def _any_type(args: Sequence[T.Type]) -> T.Type | str:
@@ -270,16 +270,37 @@ class HostFunction:
                     return f"第{i + 1}个参数须为{p.show()}，实际是{a.show()}"
             return rtype
 
-        fn = self.fn
+        fn, name = self.fn, self.name
+        coerce = _result_coercer(rtype)
+
+        def call(_as_of: date, *args: Any) -> Any:
+            return coerce(name, fn(*args))
+
         return Function(
-            self.name,
-            None,
-            len(ptypes),
-            check,
-            lambda _as_of, *a: fn(*a),
-            self.doc or "host function",
-            total=False,
+            name, None, len(ptypes), check, call, self.doc or "host function", total=False
         )
+
+
+def _result_coercer(t: T.Type) -> Callable[[str, Any], Any]:
+    """Check a host function's result against its declared type (ints become Decimals;
+    None means unknown); a wrong type raises TypeError, which makes the value unknown."""
+
+    def one(name: str, v: Any, t: T.Type = t) -> Any:
+        if v is None:
+            return Unknown()
+        if t == T.NUMBER and isinstance(v, int | Decimal) and not isinstance(v, bool):
+            return Decimal(v)
+        if (
+            (t == T.BOOLEAN and isinstance(v, bool))
+            or (t == T.STRING and isinstance(v, str))
+            or (t == T.DATE and isinstance(v, date))
+        ):
+            return v
+        if isinstance(t, T.ListT) and isinstance(v, list | tuple):
+            return [one(name, x, t.elem) for x in v]
+        raise TypeError(f"host function {name} returned {type(v).__name__}, not {t.show()}")
+
+    return one
 
 
 def table(host: Sequence[HostFunction] = ()) -> dict[str, Function]:

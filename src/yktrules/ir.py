@@ -47,6 +47,7 @@ class Var(Node):
 class LetRef(Node):
     index: int
     name: str
+    path: str | None = None  # static fact path of the let's value, when it is one
 
 
 @attrs.frozen

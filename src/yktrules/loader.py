@@ -87,7 +87,7 @@ def read_sources(paths: Sequence[str | Path]) -> tuple[Sources, list[Diagnostic]
                 diags.append(_problem("E000", f"无法读取文件 / cannot read: {e.strerror}", name))
                 continue
             (ykt if is_ykt else prm)[name] = text
-    if not ykt and not diags:
+    if not ykt and not prm and not diags:
         where = ", ".join(str(p) for p in paths) or "."
         diags.append(
             _problem("E000", f"没有找到任何 .ykt 政策文件 / no policy files in {where}", where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -214,7 +214,7 @@ def _decl(
                         _diag(
                             "E305",
                             f"无效的行政区划代码 `{region}` / a region key must "
-                            "be a 6-digit division code in quotes",
+                            'be a 6-digit division code, e.g. "511000"',
                             at(rpath, True),
                             text,
                             hint='写作 "511000"',
@@ -229,7 +229,7 @@ def _decl(
                 entries: list[tuple[date, Any]] = []
                 for d, v in series.items():
                     dpath = (*rpath, d)
-                    if not isinstance(d, date):
+                    if not isinstance(d, date) or isinstance(d, datetime):
                         diags.append(
                             _diag(
                                 "E304",

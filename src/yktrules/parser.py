@@ -226,6 +226,8 @@ def _context(e: UnexpectedToken, expected: set[str]) -> str | None:
         stack = list(e.interactive_parser.parser_state.value_stack)  # type: ignore[union-attr]
     except Exception:
         return None
+    if e.token.type == "$END" and "_RBRACE" in expected:
+        return "`}` to close the policy"
     kinds = [_kind(v) for v in stack[-4:]]
     tail = kinds[-3:]
     if "_COLON" in expected:

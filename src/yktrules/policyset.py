@@ -4,8 +4,9 @@ and screening (INTERFACES.md)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -24,11 +25,11 @@ from .decision import (
     UnknownRule,
     outcome_of,
 )
-from .errors import Diagnostic, NoPolicyError, PolicyError
+from .errors import ArgumentError, Diagnostic, NoPolicyError, PolicyError
 from .evaluate.compiler import CompiledPolicy
 from .evaluate.interpreter import Interpreter
 from .facts.models import Application
-from .facts.validate import parse_facts
+from .facts.validate import facts_json_schema, parse_facts
 from .functions import HostFunction, table
 from .loader import Sources, load_sources, read_sources
 from .values import Unknown, render, round_amount
@@ -63,6 +64,7 @@ class PolicySet:
             c: PolicyInfo(c, p.item, p.title, p.department, p.hotline, p.period)
             for c, p in self.policies.items()
         }
+        self._environment = _environment_digest(schema, self.functions)
         self._param = lru_cache(maxsize=1 << 16)(self._param_uncached)
         self._version = lru_cache(maxsize=1 << 16)(self._version_uncached)
         self._resolve = lru_cache(maxsize=1 << 14)(self._resolve_uncached)
@@ -85,20 +87,26 @@ class PolicySet:
     def in_force(
         self, region: str | None = None, as_of: date | None = None
     ) -> list[ir.CheckedPolicy]:
-        """Policies in force for a region (those whose region contains it, or lies in it) and
-        a date; every policy when both are None."""
-        out = []
-        for p in self.policies.values():
-            if as_of is not None and not (
-                p.effective <= as_of and (p.until is None or as_of <= p.until)
-            ):
-                continue
-            if region is not None and not (
-                regions.within(region, p.region) or regions.within(p.region, region)
-            ):
-                continue
-            out.append(p)
-        return sorted(out, key=lambda p: (p.item, len(p.chain), p.code))
+        """With a region: for each item, the policy that would screen an applicant of that
+        region on `as_of` (default: today).  Without: every policy (in force on `as_of`,
+        when given)."""
+        if region is not None:
+            day = as_of or date.today()
+            out = []
+            for item in self.items:
+                try:
+                    out.append(self._resolve(item, region, day))
+                except NoPolicyError:
+                    continue
+            return out
+        return sorted(
+            (
+                p
+                for p in self.policies.values()
+                if as_of is None or (p.effective <= as_of and (p.until is None or as_of <= p.until))
+            ),
+            key=lambda p: (p.item, len(p.chain), p.code),
+        )
 
     # ------------------------------------------------------------ resolution
     def resolve(self, code: str, region: str, as_of: date) -> ir.CheckedPolicy:
@@ -132,6 +140,7 @@ class PolicySet:
     def _version_uncached(self, code: str, region: str, as_of: date) -> str:
         p = self.policies[code]
         h = hashlib.sha256(p.digest.encode())
+        h.update(self._environment.encode())
         for name in p.params:
             decl = self.params.get(name)
             hit = decl.resolve(region, as_of) if decl else None
@@ -262,10 +271,12 @@ class PolicySet:
         outcome = outcome_of(reasons, unknown)
         amount: Decimal | None = None
         amount_missing: tuple[str, ...] | None = None
+        amount_errors: tuple[EvaluationError, ...] = ()
         if amount_of is not None and outcome is Outcome.ELIGIBLE:
             a = amount_of()
             if a.__class__ is Unknown:
-                amount_missing = tuple(sorted(a.missing)) or ("amount",)
+                amount_missing = tuple(sorted(a.missing))
+                amount_errors = tuple(EvaluationError(e.message, str(e.span)) for e in a.errors)
             else:
                 amount = round_amount(Decimal(a))
         return Decision(
@@ -280,6 +291,7 @@ class PolicySet:
             amount=amount,
             info=self._info[p.code],
             amount_missing=amount_missing,
+            amount_errors=amount_errors,
         )
 
 
@@ -298,6 +310,16 @@ def _show(v: Any) -> Any:
     return type(v).__name__
 
 
+def _environment_digest(schema: type[BaseModel], functions: Sequence[HostFunction]) -> str:
+    """What besides the policy text a decision depends on: the facts schema and the host
+    functions' names and signatures (their code cannot be digested reliably)."""
+    h = hashlib.sha256(json.dumps(facts_json_schema(schema), sort_keys=True).encode())
+    for f in sorted(functions, key=lambda f: f.name):
+        qual = getattr(f.fn, "__module__", "") + "." + getattr(f.fn, "__qualname__", "")
+        h.update(f"\n{f.name}({','.join(f.params)})->{f.returns} {qual}".encode())
+    return h.hexdigest()
+
+
 def _specificity(p: ir.CheckedPolicy) -> tuple[int, int]:
     return (len(regions.significant(p.region)), len(p.chain))
 
@@ -306,7 +328,12 @@ def _as_of(doc: Any, as_of: date | str | None) -> date:
     if as_of is None:
         return doc.application.date  # type: ignore[no-any-return]
     if isinstance(as_of, str):
-        return date.fromisoformat(as_of)
+        try:
+            return date.fromisoformat(as_of) if len(as_of) == 10 else date.fromisoformat("x")
+        except ValueError:
+            raise ArgumentError(f"as_of 须为日期 YYYY-MM-DD，而不是 {as_of!r}") from None
+    if isinstance(as_of, datetime) or not isinstance(as_of, date):
+        raise ArgumentError(f"as_of 须为 datetime.date 或 YYYY-MM-DD，而不是 {as_of!r}")
     return as_of
 
 

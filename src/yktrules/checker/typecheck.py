@@ -35,7 +35,7 @@ class _Frame:
 def _path(node: ir.Node) -> str | None:
     if isinstance(node, ir.Root):
         return node.name
-    if isinstance(node, ir.GetField | ir.Var):
+    if isinstance(node, ir.GetField | ir.Var | ir.LetRef):
         return node.path
     if isinstance(node, ir.Filter):
         return _path(node.obj)
@@ -164,6 +164,13 @@ class PolicyChecker:
                 out.append(ir.MessagePart(text=part))
                 continue
             node = self._interp(part)
+            if isinstance(node.type, T.RecordT):
+                self.err(
+                    "E210",
+                    f"消息中的 `{{{'.'.join(part.path)}}}` 是一条记录，无法显示；请写出"
+                    "具体字段 / a record cannot be shown in a message: name one of its fields",
+                    part.span,
+                )
             out.append(ir.MessagePart(value=node))
         return tuple(out)
 
@@ -311,15 +318,21 @@ class PolicyChecker:
                     return self._get(var, f, sp)
         if n in self.lets:
             _, rl = self.lets[n]
+            self.used_lets.add(n)
+            if (
+                self.current_let is not None
+                and self.current_let.name == n
+                and not self.current_let.override
+            ):
+                return self.err("E126", f"let `{n}` 引用了自身 / a let cannot use itself", sp)
             if not self._visible(rl):
                 return self.err(
                     "E126",
                     f"let `{n}` 在后面才定义，不能在这里使用 / a let may only use earlier lets",
                     sp,
                 )
-            self.used_lets.add(n)
             node = self._let(n, sp)
-            return ir.LetRef(node.type, sp, self.lets[n][0], n)
+            return ir.LetRef(node.type, sp, self.lets[n][0], n, _path(node))
         f = self.app.lookup(n)
         if f is not None:
             return ir.Root(f.type, sp, f.name)
@@ -377,6 +390,13 @@ class PolicyChecker:
         if not isinstance(rec, T.RecordT):
             return self.err("E212", f"{t.show()} 没有字段 `{e.name}` / not a record", e.name_span)
         f = rec.lookup(e.name)
+        if f is None and (kw := glued_keyword(e.name)):
+            return self.err(
+                "E202",
+                f"{rec.show()} 没有字段 `{e.name}` / unknown field",
+                e.name_span,
+                f"`{e.name}` 中含关键字 `{kw}`：关键字前后须有空格 / put spaces around keywords",
+            )
         if f is None:
             return self.err(
                 "E202",

@@ -107,7 +107,7 @@ class CompiledPolicy:
 
             def neg(c: Ctx) -> Any:
                 v = o(c)
-                return v if v.__class__ is Unknown else -v
+                return v if v.__class__ is Unknown else DECIMAL_CONTEXT.minus(v)
 
             return neg
         if isinstance(n, ir.Not):
@@ -373,10 +373,12 @@ class CompiledPolicy:
 
 
 def _guard(impl: Callable[..., Any], span: Any, *args: Any) -> Any:
+    """Call a function that may fail (a host's); a failure makes the value unknown."""
     try:
         return impl(*args)
-    except (ArithmeticError, ValueError, OverflowError) as e:
-        return Unknown(errors=(EvalError(f"计算出错 / evaluation error: {e}", span),))
+    except Exception as e:  # a host function's bug must not abort a decision or a batch
+        msg = f"计算出错 / evaluation error: {type(e).__name__}: {e}"
+        return Unknown(errors=(EvalError(msg, span),))
 
 
 def _member(x: Any, xs: list[Any]) -> Any:

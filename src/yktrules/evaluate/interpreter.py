@@ -104,13 +104,14 @@ class Interpreter:
                     return u
             try:
                 return fn.impl(self.as_of, *args)
-            except (ArithmeticError, ValueError, OverflowError) as e:
-                return Unknown(errors=(EvalError(f"计算出错 / evaluation error: {e}", n.span),))
+            except Exception as e:  # as the compiled path: a failure is an unknown value
+                msg = f"计算出错 / evaluation error: {type(e).__name__}: {e}"
+                return Unknown(errors=(EvalError(msg, n.span),))
         if isinstance(n, ir.ListLit):
             return [self.eval(i, env) for i in n.items]
         if isinstance(n, ir.Neg):
             v = self.eval(n.operand, env)
-            return v if isinstance(v, Unknown) else -v
+            return v if isinstance(v, Unknown) else DECIMAL_CONTEXT.minus(Decimal(v))
         if isinstance(n, ir.Not):
             v = self.eval(n.operand, env)
             return v if isinstance(v, Unknown) else not v
