@@ -29,8 +29,11 @@ def main() -> None:
     gc.collect()
     gc.freeze()
 
+    outcomes: dict[str, int] = {}
     t0 = time.perf_counter()
-    decisions = [ps.screen(a, policy="SC-MZ-001") for a in apps]
+    for a in apps:  # a host handles each decision and lets it go
+        o = ps.screen(a, policy="SC-MZ-001").outcome.value
+        outcomes[o] = outcomes.get(o, 0) + 1
     full = (time.perf_counter() - t0) / n * 1e6
 
     t0 = time.perf_counter()
@@ -45,9 +48,6 @@ def main() -> None:
         ps._screen(d, "SC-MZ-001", d.application.date)
     evaluate = (time.perf_counter() - t0) / n * 1e6
 
-    outcomes: dict[str, int] = {}
-    for d in decisions:
-        outcomes[d.outcome.value] = outcomes.get(d.outcome.value, 0) + 1
     print(f"applications: {n}  outcomes: {outcomes}")
     print(f"screen (dict in, Decision out): {full:8.1f} µs/decision")
     print(f"  facts validation:             {validate:8.1f} µs")

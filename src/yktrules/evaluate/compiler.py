@@ -4,6 +4,7 @@ LANGUAGE.md §5 and record which facts were missing."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -322,8 +323,17 @@ class CompiledPolicy:
         return div
 
     def _cmp(self, n: ir.Cmp) -> Fn:
-        a, b = self.compile(n.left), self.compile(n.right)
         test = _CMP[n.op]
+        a = self.compile(n.left)
+        if isinstance(n.right, ir.Const) and n.right.value is not None:
+            k = n.right.value
+
+            def cmp_const(c: Ctx) -> Any:  # `x >= 2`, `kind == "住房"`: the common shape
+                x = a(c)
+                return x if x.__class__ is Unknown else test(x, k)
+
+            return cmp_const
+        b = self.compile(n.right)
 
         def cmp(c: Ctx) -> Any:
             x, y = a(c), b(c)
@@ -397,12 +407,12 @@ def _not_member(x: Any, xs: list[Any]) -> Any:
 
 
 _CMP: dict[str, Callable[[Any, Any], Any]] = {
-    "==": lambda x, y: x == y,
-    "!=": lambda x, y: x != y,
-    "<": lambda x, y: x < y,
-    "<=": lambda x, y: x <= y,
-    ">": lambda x, y: x > y,
-    ">=": lambda x, y: x >= y,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
     "in": _member,
     "not in": _not_member,
     "within": regions.within,
