@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -91,14 +91,7 @@ class PolicySet:
         region on `as_of` (default: today).  Without: every policy (in force on `as_of`,
         when given)."""
         if region is not None:
-            day = as_of or date.today()
-            out = []
-            for item in self.items:
-                try:
-                    out.append(self._resolve(item, region, day))
-                except NoPolicyError:
-                    continue
-            return out
+            return list(self._applicable(region, as_of or date.today()))
         return sorted(
             (
                 p
@@ -107,6 +100,14 @@ class PolicySet:
             ),
             key=lambda p: (p.item, len(p.chain), p.code),
         )
+
+    def _applicable(self, region: str, day: date) -> Iterator[ir.CheckedPolicy]:
+        """For each item in code order, the policy in force for the region and day."""
+        for item in self.items:
+            try:
+                yield self._resolve(item, region, day)
+            except NoPolicyError:
+                continue
 
     # ------------------------------------------------------------ resolution
     def resolve(self, code: str, region: str, as_of: date) -> ir.CheckedPolicy:
@@ -172,13 +173,8 @@ class PolicySet:
         date, in item-code order."""
         doc = self.parse_facts(facts)
         day = _as_of(doc, as_of)
-        out = []
-        for item in self.items:
-            try:
-                out.append(self._screen(doc, item, day))
-            except NoPolicyError:
-                continue
-        return out
+        region = doc.application.region
+        return [self.evaluate(p.code, doc, day) for p in self._applicable(region, day)]
 
     def _screen(self, doc: Any, code: str, as_of: date) -> Decision:
         region = doc.application.region

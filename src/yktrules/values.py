@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
@@ -49,6 +50,16 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
+
+# equality and order on known values (the checker folds with it, the evaluators apply it)
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def merge(values: Iterable[Any]) -> Unknown:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import operator
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -17,6 +16,7 @@ from ..errors import Span
 from ..functions import Function
 from ..lexicon import POLICY_FIELDS_ZH, glued_keyword
 from ..params import ParamTable
+from ..values import COMPARE
 from .inherit import Resolved, RLet
 from .report import Reporter
 
@@ -533,15 +533,5 @@ def _fold(n: ir.Node) -> Any:
             return _NOFOLD
         if not isinstance(a, Decimal | str | date | bool) or type(a) is not type(b):
             return _NOFOLD
-        return _FOLD_CMP[n.op](a, b)
+        return COMPARE[n.op](a, b)
     return _NOFOLD
-
-
-_FOLD_CMP: dict[str, Any] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}

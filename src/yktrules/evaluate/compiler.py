@@ -4,13 +4,12 @@ LANGUAGE.md §5 and record which facts were missing."""
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
 from .. import ir, regions
 from ..functions import Function
-from ..values import DECIMAL_CONTEXT, EvalError, Unknown, merge, merge2
+from ..values import COMPARE, DECIMAL_CONTEXT, EvalError, Unknown, merge, merge2
 
 Fn = Callable[["Ctx"], Any]
 _UNSET = object()
@@ -123,10 +122,8 @@ class CompiledPolicy:
             return self._arith(n)
         if isinstance(n, ir.Cmp):
             return self._cmp(n)
-        if isinstance(n, ir.And):
-            return self._and(n)
-        if isinstance(n, ir.Or):
-            return self._or(n)
+        if isinstance(n, ir.And | ir.Or):
+            return self._junction(n)
         if isinstance(n, ir.Coalesce):
             a, b = self.compile(n.left), self.compile(n.right)
 
@@ -345,41 +342,26 @@ class CompiledPolicy:
 
         return cmp
 
-    def _and(self, n: ir.And) -> Fn:
+    def _junction(self, n: ir.And | ir.Or) -> Fn:
+        """Kleene `and` (False absorbs) and `or` (True absorbs), short-circuiting."""
         lhs, rhs = self.compile(n.left), self.compile(n.right)
+        absorbing = isinstance(n, ir.Or)
+        neutral = not absorbing
 
-        def and_(c: Ctx) -> Any:
+        def junction(c: Ctx) -> Any:
             x = lhs(c)
-            if x is False:
-                return False
+            if x is absorbing:
+                return absorbing
             y = rhs(c)
-            if y is False:
-                return False
-            if x is True:
+            if y is absorbing:
+                return absorbing
+            if x is neutral:
                 return y
-            if y is True:
+            if y is neutral:
                 return x
             return merge2(x, y)
 
-        return and_
-
-    def _or(self, n: ir.Or) -> Fn:
-        lhs, rhs = self.compile(n.left), self.compile(n.right)
-
-        def or_(c: Ctx) -> Any:
-            x = lhs(c)
-            if x is True:
-                return True
-            y = rhs(c)
-            if y is True:
-                return True
-            if x is False:
-                return y
-            if y is False:
-                return x
-            return merge2(x, y)
-
-        return or_
+        return junction
 
 
 def _guard(impl: Callable[..., Any], span: Any, *args: Any) -> Any:
@@ -407,12 +389,7 @@ def _not_member(x: Any, xs: list[Any]) -> Any:
 
 
 _CMP: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
+    **COMPARE,
     "in": _member,
     "not in": _not_member,
     "within": regions.within,

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import ir, regions
 from ..functions import Function
-from ..values import DECIMAL_CONTEXT, EvalError, Unknown, merge
+from ..values import COMPARE, DECIMAL_CONTEXT, EvalError, Unknown, merge
 
 Param = Callable[[str], Any]
 
@@ -189,6 +189,4 @@ class Interpreter:
             return found if n.op == "in" else not found
         if n.op == "within":
             return regions.within(a, b)
-        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[
-            n.op
-        ]
+        return COMPARE[n.op](a, b)
