@@ -292,6 +292,9 @@ def _print_summary(
     _err.print(t)
 
 
+# ---- commands that live with their feature: one import and one add_command each ----
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)
