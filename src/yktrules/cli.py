@@ -348,7 +348,6 @@ def _print_summary(
 # ---- commands that live with their feature: one import and one add_command each ----
 
 
-
 def main() -> None:
     try:
         cli(standalone_mode=True)
