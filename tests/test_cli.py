@@ -124,3 +124,13 @@ def test_screen_rows_in_equal_rows_out(tmp_path: Path) -> None:
     assert [r["line"] for r in rows] == [1, 2, 3, 4, 5]
     assert ["error" in r for r in rows] == [False, True, True, True, False]
     assert rows[3]["application"] == "x" and rows[3]["error"]["type"] == "facts"
+
+
+def test_screen_survives_a_line_that_is_not_utf8(tmp_path: Path) -> None:
+    good = (ROOT / "examples" / "applications.jsonl").read_bytes().splitlines()[0]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(good + b"\n" + b'{"application": "\xff\xfe"}\n' + good + b"\n")
+    p = run("screen", str(src), "--no-summary")
+    assert p.returncode == 0 and "Traceback" not in p.stderr
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r.get("error", {}).get("type") for r in rows] == [None, "encoding", None]

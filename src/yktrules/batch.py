@@ -2,7 +2,8 @@
 
 A row is `{"line", "application", "decisions": [...]}` or, when the row cannot be screened,
 `{"line", "application", "error": {"type", "errors": [{"path", "message"}]}}` with type
-`empty`, `facts` (validation), `no_policy` or `internal` (a bug: reported, never raised)."""
+`empty`, `encoding` (a line that is not UTF-8), `facts` (validation), `no_policy` or
+`internal` (a bug: reported, never raised).  Lines may be text or bytes."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _error(n: int, app: Any, kind: str, errors: list[dict[str, str]]) -> dict[st
 
 def screen_rows(
     ps: PolicySet,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     *,
     item: str | None = None,
     as_of: date | None = None,
@@ -29,7 +30,16 @@ def screen_rows(
 ) -> Iterator[dict[str, Any]]:
     """Screen JSON Lines.  Each row is screened for `item` if given, else for the row's
     `application.item` if set, else for every item in force (`all_items` forces that)."""
-    for n, line in enumerate(lines, 1):
+    for n, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                msg = f"第 {n} 行不是 UTF-8 编码 / not UTF-8 ({e.reason} at byte {e.start})"
+                yield _error(n, None, "encoding", [{"path": "", "message": msg}])
+                continue
+        else:
+            line = raw
         if not line.strip():
             yield _error(n, None, "empty", [{"path": "", "message": "空行 / empty line"}])
             continue

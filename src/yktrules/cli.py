@@ -7,10 +7,11 @@ import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import regions
@@ -156,9 +157,8 @@ def list_(policies: str, region: str | None, as_of: date | None, fmt: str) -> No
     level = {"province": "省", "city": "市", "county": "县"}
     for p in rows:
         period = f"{p.effective} ~ {p.until or '长期'}"
-        t.add_row(
-            p.code, p.item, p.title, level[p.level], p.department or "", p.region, period, p.period
-        )
+        cells = (p.code, p.item, p.title, level[p.level], p.department or "", p.region)
+        t.add_row(*(escape(c) for c in cells), period, p.period)
     _out.print(t)
 
 
@@ -292,10 +292,10 @@ class _open_in:
     def __init__(self, path: str):
         self.path = path
 
-    def __enter__(self) -> TextIO:
+    def __enter__(self) -> BinaryIO:
         if self.path == "-":
-            return sys.stdin
-        self.f = open(self.path, encoding="utf-8-sig")
+            return sys.stdin.buffer
+        self.f = open(self.path, "rb")  # decoded line by line: a bad line is an error row
         return self.f
 
     def __exit__(self, *a: Any) -> None:
@@ -324,6 +324,7 @@ class _open_out:
 
 _ERROR_ZH = {
     "facts": "材料有误",
+    "encoding": "编码错误",
     "empty": "空行",
     "no_policy": "无适用政策",
     "internal": "内部错误",
@@ -338,7 +339,7 @@ def _print_summary(
     for col in ("项目", "名称", "符合", "不符合", "需复核"):
         t.add_column(col)
     for item in sorted({i for i, _ in counts}):
-        title = ps.policy(item).title
+        title = escape(ps.policy(item).title)
         t.add_row(
             item, title, *(str(counts[(item, o)]) for o in ("eligible", "ineligible", "review"))
         )
@@ -346,6 +347,9 @@ def _print_summary(
 
 
 # ---- commands that live with their feature: one import and one add_command each ----
+from .diff.command import diff  # noqa: E402
+
+cli.add_command(diff)
 
 
 def main() -> None:
