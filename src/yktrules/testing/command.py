@@ -67,7 +67,8 @@ def fuzz_command(
         from .fuzz import run_fuzz
     except ImportError as e:
         _fail(
-            f"yktrules fuzz 需要 Hypothesis：pip install 'yktrules[testing]' / fuzz needs Hypothesis ({e})"
+            "yktrules fuzz 需要 Hypothesis：pip install 'yktrules[testing]' / "
+            f"fuzz needs Hypothesis ({e})"
         )
     if not Path(path).exists():
         _fail(f"路径不存在 / no such file or folder: {path}")
