@@ -50,3 +50,11 @@ def test_examples_screen_one_row_per_line(library: yktrules.PolicySet) -> None:
     zz = json.loads((ROOT / "examples" / "zizhong_family.json").read_text(encoding="utf-8"))
     d = library.screen(zz, policy="SC-MZ-001")
     assert d.item == "SC-MZ-001" and d.policy.startswith("NJ-")
+
+
+def test_library_is_in_canonical_layout() -> None:
+    from yktrules.format import format_source
+
+    for path in sorted((ROOT / "policies").rglob("*.ykt")):
+        text = path.read_text(encoding="utf-8")
+        assert format_source(text, str(path)) == text, f"run `yktrules fmt {path}`"

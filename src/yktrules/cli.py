@@ -348,9 +348,11 @@ def _print_summary(
 
 # ---- commands that live with their feature: one import and one add_command each ----
 from .diff.command import diff  # noqa: E402
+from .format.command import fmt  # noqa: E402
 from .testing.command import fuzz_command  # noqa: E402
 
 cli.add_command(diff)
+cli.add_command(fmt)
 cli.add_command(fuzz_command)
 
 
