@@ -46,7 +46,7 @@ def screen_rows(
         try:
             doc = ps.parse_facts(line)
         except FactsError as e:
-            yield _error(n, _peek_id(line), "facts", e.errors)
+            yield _error(n, peek_id(line), "facts", e.errors)
             continue
         app_id = doc.application.id  # type: ignore[attr-defined]
         wanted = None if all_items else item or doc.application.item  # type: ignore[attr-defined]
@@ -62,7 +62,8 @@ def screen_rows(
         yield {"line": n, "application": app_id, "decisions": [d.to_dict() for d in decisions]}
 
 
-def _peek_id(line: str) -> Any:
+def peek_id(line: str) -> Any:
+    """The application id of a row that failed validation, if it can be read at all."""
     try:
         v = json.loads(line)
         return v.get("application", {}).get("id")

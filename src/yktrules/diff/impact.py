@@ -11,7 +11,6 @@ force on neither side for an application is not counted for it.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -20,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from ..batch import peek_id as _peek_id
 from ..decision import Decision
 from ..errors import ArgumentError, FactsError
 from ..policyset import PolicySet
@@ -362,15 +362,6 @@ def _amounts(imp: ItemImpact, o: Side | None, n: Side | None) -> None:
         s.changed += 1
         s.increased += n.amount > o.amount
         s.decreased += n.amount < o.amount
-
-
-def _peek_id(line: str) -> Any:
-    """The application id of a row that failed validation, if it can be read at all."""
-    try:
-        v = json.loads(line)
-        return v.get("application", {}).get("id")
-    except (ValueError, AttributeError):
-        return None
 
 
 def population_impact(

@@ -72,7 +72,18 @@ def _width(config: pytest.Config) -> int:
     return max(int(tw.fullwidth), 80)
 
 
-class CaseItem(pytest.Item):
+class _CaseFailureRepr(pytest.Item):
+    """Shows a failed case as the `yktrules test` command does: expected vs actual."""
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, CaseFailed):
+            return failure_text(excinfo.value.result, _width(self.config))
+        return super().repr_failure(excinfo, style)
+
+
+class CaseItem(_CaseFailureRepr):
     def __init__(self, *, case_file: CaseFile, spec: CaseSpec, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case_file = case_file
@@ -83,18 +94,11 @@ class CaseItem(pytest.Item):
         if not result.passed:
             raise CaseFailed(result)
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, CaseFailed):
-            return failure_text(excinfo.value.result, _width(self.config))
-        return super().repr_failure(excinfo, style)
-
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.spec.line - 1, f"case: {self.spec.name}"
 
 
-class FileProblem(pytest.Item):
+class FileProblem(_CaseFailureRepr):
     """A case file that cannot run: the item fails with the reason."""
 
     def __init__(self, *, result: CaseResult, **kwargs: Any) -> None:
@@ -103,13 +107,6 @@ class FileProblem(pytest.Item):
 
     def runtest(self) -> None:
         raise CaseFailed(self.result)
-
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, CaseFailed):
-            return failure_text(excinfo.value.result, _width(self.config))
-        return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.result.line - 1, f"case file: {self.path.name}"
