@@ -276,6 +276,41 @@ class Person(FactModel):
     card_no: str | None = fact_field(
         "card_no", "社保卡号", "社会保障卡的银行账号", source="人社", default=None
     )
+    # ---- added by the project for the full catalogue (FACTS.md allows additions) ----
+    employment: Literal["就业", "灵活就业", "失业登记", "务农", "无"] | None = fact_field(
+        "employment", "就业状态", "就业状态", source="人社", default=None
+    )
+    schooling: Literal["学前", "小学", "初中", "普通高中", "中职", "高校", "未在学"] | None = (
+        fact_field("schooling", "在学情况", "当前就读学段", source="教育", default=None)
+    )
+    graduation_date: FactDate | None = fact_field(
+        "graduation_date", "毕业日期", "最近一次毕业的日期", source="教育", default=None
+    )
+    guardianship: Literal["父母健在", "父母双亡", "事实无人抚养", "其他"] | None = fact_field(
+        "guardianship",
+        "监护情况",
+        "未成年人的抚养情况：父母双亡（孤儿）、事实无人抚养（父母重残、服刑、失联等）",
+        source="民政",
+        default=None,
+    )
+    family_planning: (
+        Literal["独生子女父母", "独生子女伤残", "独生子女死亡", "农村二女户", "无"] | None
+    ) = fact_field(
+        "family_planning", "计划生育情况", "计划生育家庭类别", source="卫健", default=None
+    )
+    veteran: (
+        Literal[
+            "伤残军人", "烈士遗属", "因公牺牲军人遗属", "病故军人遗属", "在乡复员军人",
+            "带病回乡退伍军人", "参战参试退役人员", "农村籍退役士兵", "无",
+        ]
+        | None
+    ) = fact_field(
+        "veteran", "优抚类别", "优抚对象类别", source="退役军人", default=None
+    )  # fmt: skip
+    pension_insured: FactBool | None = fact_field(
+        "pension_insured", "参加居民养老保险", "是否参加城乡居民基本养老保险", source="人社",
+        default=None,
+    )  # fmt: skip
 
 
 class Property(FactModel):
@@ -315,6 +350,12 @@ class Business(FactModel):
         "role", "身份", "在该经营主体中的身份"
     )
     name: str | None = fact_field("name", "名称", "经营主体名称", default=None)
+    registered_on: FactDate | None = fact_field(
+        "registered_on", "登记日期", "登记注册日期", default=None
+    )
+    employees: Annotated[int, Strict(), Field(ge=0)] | None = fact_field(
+        "employees", "带动就业人数", "吸纳就业人数", default=None
+    )
 
 
 class Household(FactModel):
@@ -345,6 +386,42 @@ class Household(FactModel):
     farmland_mu: Money | None = fact_field(
         "farmland_mu", "承包地亩数", "承包地面积（亩）", source="农业农村", default=None
     )
+    # ---- added by the project for the full catalogue (FACTS.md allows additions) ----
+    grain_mu: Money | None = fact_field(
+        "grain_mu", "种粮面积", "实际种植粮食面积（亩）", source="农业农村", default=None
+    )
+    machinery_spend: Money | None = fact_field(
+        "machinery_spend", "农机购置金额", "本年度购置农机具金额（元）", source="农业农村",
+        default=None,
+    )  # fmt: skip
+    insurance_premium: Money | None = fact_field(
+        "insurance_premium", "农业保险保费", "本年度政策性农业保险保费（元）", source="农业农村",
+        default=None,
+    )  # fmt: skip
+    returned_farmland_mu: Money | None = fact_field(
+        "returned_farmland_mu", "退耕还林面积", "退耕还林面积（亩）", source="林草", default=None
+    )
+    public_forest_mu: Money | None = fact_field(
+        "public_forest_mu", "公益林面积", "管护的公益林面积（亩）", source="林草", default=None
+    )
+    reservoir_migrant: FactBool | None = fact_field(
+        "reservoir_migrant", "水库移民", "是否大中型水库移民", source="水利", default=None
+    )
+    house_safety: Literal["A", "B", "C", "D"] | None = fact_field(
+        "house_safety", "住房安全等级", "住房安全鉴定等级（C、D 为危房）", source="住建",
+        default=None,
+    )  # fmt: skip
+    disaster: Literal["无", "房屋倒塌", "房屋严重损坏", "房屋一般损坏", "因灾生活困难"] | None = (
+        fact_field("disaster", "受灾情况", "本年度自然灾害受灾情况", source="应急", default=None)
+    )
+    medical_self_paid: Money | None = fact_field(
+        "medical_self_paid", "医疗自付费用", "近12个月政策范围内自付医疗费用（元）", source="医保",
+        default=None,
+    )  # fmt: skip
+    emergency_expense: Money | None = fact_field(
+        "emergency_expense", "突发性支出", "因突发事件、意外伤害等产生的必需支出（元）",
+        source="民政", default=None,
+    )  # fmt: skip
 
 
 class Benefit(FactModel):
