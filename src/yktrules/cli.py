@@ -346,6 +346,30 @@ def _print_summary(
     _err.print(t)
 
 
+@cli.command("docs")
+@click.option("--policies", default="policies", show_default=True, type=click.Path())
+@click.option("--out", "docs_dir", default="docs", show_default=True, type=click.Path())
+@click.option("--check", is_flag=True, help="write nothing; exit 1 if a page is out of date")
+def docs_(policies: str, docs_dir: str, check: bool) -> None:
+    """Regenerate the docs pages made from the policies (catalogue, 待核实 parameters) and
+    the facts field tables."""
+    from . import docgen
+    from .facts.models import Application
+
+    ps = _load(policies)
+    out = Path(docs_dir)
+    if not out.is_dir():
+        _fail(f"文档目录不存在 / no such folder: {docs_dir}", 2)
+    if check:
+        old = docgen.stale(out, ps, Application)
+        if old:
+            _fail("生成的文档已过时，请运行 `yktrules docs` / out of date: " + ", ".join(old), 1)
+        click.echo("生成的文档是最新的 / generated docs are up to date")
+        return
+    changed = docgen.write(out, ps, Application)
+    click.echo("已更新 / updated: " + ", ".join(changed) if changed else "无需更新 / up to date")
+
+
 # ---- commands that live with their feature: one import and one add_command each ----
 from .diff.command import diff  # noqa: E402
 from .format.command import fmt  # noqa: E402
