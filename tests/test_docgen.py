@@ -43,5 +43,5 @@ def test_regions_are_replaced_in_place(tmp_path: Path) -> None:
     docgen.write(tmp_path, ps, Application)
     text = page.read_text(encoding="utf-8")
     assert text.startswith("# 标题\n\n前言\n") and text.endswith("后记\n")
-    assert "old" not in text and "### Person" in text
+    assert "STALE-MARKER" not in text and "### Person" in text
     assert docgen.stale(tmp_path, ps, Application) == []

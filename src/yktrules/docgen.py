@@ -126,7 +126,7 @@ def _policy_section(
     if p.hotline:
         lines.append(f"- 咨询电话：{p.hotline}")
     lines += [
-        f"- 文件：`{p.file}`",
+        f"- 文件：`{_rel(p.file, base)}`",
         "",
         "| 规则 | 类型 | 说明 | 条件 |",
         "| --- | --- | --- | --- |",
