@@ -134,7 +134,8 @@ def fmt_body(body: str) -> str:
         ("-(a * b)", "-(a * b)"),
         ("(a and b) or c", "a and b or c"),
         ("a and (b or c)", "a and (b or c)"),
-        ("not (a == b)", "not a == b"),
+        ("not (a == b)", "not (a == b)"),  # a negated comparison keeps its parentheses
+        ("not a == b", "not (a == b)"),
         ("(not a) == b", "(not a) == b"),
         ("(a ?? b) ?? c", "a ?? b ?? c"),
         ("a ?? (b ?? c)", "a ?? (b ?? c)"),

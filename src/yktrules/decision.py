@@ -143,12 +143,14 @@ class Decision:
         )
         if self.outcome is Outcome.ELIGIBLE:
             out.append("经比对，您的申请符合本项目的各项条件。")
-        if self.reasons:
-            title = {"ineligible": "不符合的原因：", "review": "需要工作人员复核的原因："}.get(
-                self.outcome.value, "说明："
-            )
-            out.append(title)
-            out += [f"  {n}. {r.message}" for n, r in enumerate(self.reasons, 1)]
+        refusals = [r for r in self.reasons if r.kind != "review"]
+        reviews = [r for r in self.reasons if r.kind == "review"]
+        if refusals:
+            out.append("不符合的原因：")
+            out += [f"  {n}. {r.message}" for n, r in enumerate(refusals, 1)]
+        if reviews:
+            out.append("需要工作人员复核的事项：")
+            out += [f"  {n}. {r.message}" for n, r in enumerate(reviews, 1)]
         if self.unknown:
             if self.outcome is Outcome.INELIGIBLE:
                 out.append("此外，以下条件因信息不全未能判断：")

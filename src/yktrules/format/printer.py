@@ -406,6 +406,13 @@ class Printer:
         doc = self.expr(e)
         return Nest(INDENT, doc) if isinstance(e, ast.Or | ast.And | ast.If) else doc
 
+    def guarded(self, e: ast.Expr) -> Doc:
+        """An `if`'s condition or `then` branch: a quantifier or `if` there is written in
+        parentheses, so that where its body ends (`then`, `else`) is plain to a reader."""
+        if isinstance(e, ast.Quantifier | ast.If):
+            return self.expr(e, _OR)
+        return self.hang(e)
+
     def bare(self, e: ast.Expr) -> Doc:
         if isinstance(e, ast.Number):
             return Text(number(e.value))
@@ -434,7 +441,9 @@ class Printer:
         if isinstance(e, ast.Neg):
             return (Text("-"), self.expr(e.operand, _NEG))
         if isinstance(e, ast.Not):
-            return (Text(self.kw("not") + " "), self.expr(e.operand, _NOT))
+            # `not (a within b)`: a negated comparison keeps its parentheses, for readers
+            inner = _COALESCE if isinstance(e.operand, ast.Compare) else _NOT
+            return (Text(self.kw("not") + " "), self.expr(e.operand, inner))
         if isinstance(e, ast.Compare):
             return self.compare(e)
         if isinstance(e, ast.Or | ast.And | ast.Coalesce | ast.BinOp):
@@ -557,10 +566,10 @@ class Printer:
         gaps.append((end(e.then.span), start(nxt.span)))
         head = (
             Text(self.kw("if") + " "),
-            self.hang(e.cond),
+            self.guarded(e.cond),
             _mark(then),
             Text(f" {self.kw('then')} "),
-            self.hang(e.then),
+            self.guarded(e.then),
         )
         if isinstance(e.else_, ast.If):
             rest: Doc = self.if_chain(e.else_, gaps, top=False)
