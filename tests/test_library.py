@@ -58,3 +58,27 @@ def test_library_is_in_canonical_layout() -> None:
     for path in sorted((ROOT / "policies").rglob("*.ykt")):
         text = path.read_text(encoding="utf-8")
         assert format_source(text, str(path)) == text, f"run `yktrules fmt {path}`"
+
+
+def test_library_has_full_rule_and_condition_coverage() -> None:
+    from yktrules.tester import Coverage
+
+    cov = Coverage()
+    runner = Runner(coverage=cov)
+    for f in CASE_FILES:
+        assert all(r.passed for r in runner.run_file(f))
+    report = cov.report()
+    assert not report.untouched
+    assert report.rules_covered == report.rules_total, report.gaps()
+    assert report.outcomes_seen == report.outcomes_total, report.gaps()
+
+
+def test_catalogue_has_27_provincial_and_67_municipal_items() -> None:
+    ps = yktrules.load(ROOT / "policies")
+    levels = [p.level for p in ps.policies.values()]
+    assert levels.count("province") == 27
+    assert levels.count("city") + levels.count("county") == 67
+    assert all(p.department and p.hotline for p in ps.policies.values())
+    for p in ps.policies.values():
+        if p.parent:  # a variant lies inside its parent's region
+            assert p.region != ps.policy(p.parent).region

@@ -228,14 +228,14 @@ def test_library_targets() -> None:
     # per_capita < line: the household income is aimed at line × household size
     assert Decimal(900) in t.numbers["household.monthly_income"]  # 450 × 2
     assert Decimal(50) in t.numbers["household.farmland_mu"]
-    assert t.relative["records.applications.date"] == (("months", 12),)
+    assert ("months", 12) in t.relative["records.applications.date"]
     assert ("years", 80) in t.relative["applicant.birth_date"]
     assert ("years", 18) in t.relative["household.members.birth_date"]
     assert "SC-MZ-002" in t.strings["records.benefits.item"]
-    assert t.strings["household.properties.kind"] == ("住房",)
+    assert "住房" in t.strings["household.properties.kind"]
     assert 2 in t.lengths["household.properties"]
-    assert t.booleans["applicant.in_custody"] == (False,)
-    assert t.booleans["applicant.alive"] == (True,)
+    assert False in t.booleans["applicant.in_custody"]
+    assert True in t.booleans["applicant.alive"]
     assert date(2024, 1, 1) in t.as_of_dates
     assert any(line.startswith("household.deposits:") for line in t.describe())
     one = targets_for(LIB, "SC-MZ-005")
