@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date as _date
 from datetime import datetime as _datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -93,6 +94,7 @@ Money = Annotated[
 ]
 
 
+@lru_cache(maxsize=4096)  # region codes repeat across people and rows: check each once
 def _check_region(v: str) -> str:
     err = region_code_error(v)
     if err is not None:
@@ -108,6 +110,7 @@ RegionCode = Annotated[
 ]
 
 
+@lru_cache(maxsize=4096)  # the applicant is also a member: check each ID once
 def _check_id_number(v: str) -> str:
     err = id_number_error(v)
     if err is not None:
@@ -125,12 +128,20 @@ IdNumber = Annotated[
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+@lru_cache(maxsize=4096)
+def _iso_date(v: str) -> _date | None:
+    """`YYYY-MM-DD` as a date (None when it is not a real date); dates repeat, so cached."""
+    try:
+        return _date.fromisoformat(v)
+    except ValueError:
+        return None
+
+
 def _parse_date(v: Any) -> Any:
     if type(v) is str and len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii():
-        try:
-            return _date.fromisoformat(v)
-        except ValueError:
-            pass  # reported below with the precise message
+        d = _iso_date(v)
+        if d is not None:
+            return d
     if isinstance(v, _datetime):
         raise PydanticCustomError("date_with_time", "应为日期（不含时间），格式 YYYY-MM-DD")
     if isinstance(v, _date):
