@@ -23,8 +23,13 @@ from yktrules.testing.strategies import NEIJIANG_COUNTIES, policy_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = yktrules.load(ROOT / "policies")
+# derandomize: the boundary-hitting assertions below must not depend on the run's luck
 FAST = settings(
-    max_examples=150, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=150,
+    database=None,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
 )
 
 
@@ -213,7 +218,7 @@ def test_ages_become_birth_dates_around_the_birthday(tmp_path: Path) -> None:
     day = date(2023, 6, 15)
     births: set[str] = set()
 
-    @FAST
+    @settings(FAST, max_examples=1000)
     @given(applications(as_of=day, targets=targets_for(ps)))
     def collect(doc: dict[str, Any]) -> None:
         births.add(doc["applicant"]["birth_date"])
