@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from yktrules.regions import ancestors
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 PARAMS_FILE = ROOT / "policies" / "params" / "dibao.params.yaml"
@@ -50,15 +52,6 @@ def complete(facts: dict[str, Any]) -> bool:
     )
 
 
-def _ancestors(code: str) -> list[str]:
-    out = [code]
-    if not code.endswith("00"):
-        out.append(code[:4] + "00")
-    if not code.endswith("0000"):
-        out.append(code[:2] + "0000")
-    return out
-
-
 class Params:
     """The dibao parameter tables; `lookup(region, day)` is cached per (region, day), as
     yktrules caches its parameter resolution."""
@@ -75,7 +68,7 @@ class Params:
         self.lookup = functools.lru_cache(maxsize=4096)(self._lookup)
 
     def _resolve(self, name: str, region: str, day: date) -> Decimal:
-        for key in _ancestors(region):
+        for key in ancestors(region):
             hits = [v for d, v in self.series[name].get(key, []) if d <= day]
             if hits:
                 return hits[-1]

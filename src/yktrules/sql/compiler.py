@@ -37,22 +37,15 @@ class UnsupportedError(Exception):
 
 
 def sql_type(t: T.Type) -> str:
-    """The DuckDB type of values of a language type."""
-    if t == T.NUMBER:
-        return DEC
-    if T.is_stringy(t):
-        return "VARCHAR"
-    if t == T.DATE:
-        return "DATE"
-    if t == T.BOOLEAN:
-        return "BOOLEAN"
-    if isinstance(t, T.ListT):
-        return sql_type(t.elem) + "[]"
-    if isinstance(t, T.RecordT):
-        from .schema import struct_type
+    """The DuckDB type of values of a language type (the facts columns' mapping)."""
+    from .schema import field_type
 
-        return struct_type(t)
-    raise UnsupportedError(f"no SQL type for {t.show()}")
+    if isinstance(t, T.AnyT):
+        raise UnsupportedError(f"no SQL type for {t.show()}")
+    try:
+        return field_type(t)
+    except TypeError as e:
+        raise UnsupportedError(str(e)) from None
 
 
 def ident(name: str) -> str:

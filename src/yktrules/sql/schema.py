@@ -14,7 +14,7 @@ from .. import types as T
 
 def field_type(t: T.Type) -> str:
     if t == T.NUMBER:
-        return "DECIMAL(38,10)"
+        return "DECIMAL(38,10)"  # compiler.DEC
     if T.is_stringy(t) or isinstance(t, T.AnyT):
         return "VARCHAR"  # AnyT: a field the language cannot read (a timestamp…)
     if t == T.DATE:
