@@ -293,31 +293,14 @@ class CompiledPolicy:
             "-": DECIMAL_CONTEXT.subtract,
             "*": DECIMAL_CONTEXT.multiply,
         }.get(n.op)
-        if op is not None:
+        if op is None:
+            zero = Unknown(errors=(EvalError("除数为零 / division by zero", n.span),))
+            divide = DECIMAL_CONTEXT.divide
 
-            def arith(c: Ctx) -> Any:
-                x, y = a(c), b(c)
-                if x.__class__ is Unknown:
-                    return merge2(x, y) if y.__class__ is Unknown else x
-                if y.__class__ is Unknown:
-                    return y
-                return op(x, y)
+            def op(x: Any, y: Any) -> Any:
+                return divide(x, y) if y else zero
 
-            return arith
-        zero = Unknown(errors=(EvalError("除数为零 / division by zero", n.span),))
-        divide = DECIMAL_CONTEXT.divide
-
-        def div(c: Ctx) -> Any:
-            x, y = a(c), b(c)
-            if x.__class__ is Unknown:
-                return merge2(x, y) if y.__class__ is Unknown else x
-            if y.__class__ is Unknown:
-                return y
-            if not y:
-                return zero
-            return divide(x, y)
-
-        return div
+        return _strict(a, b, op)
 
     def _cmp(self, n: ir.Cmp) -> Fn:
         test = _CMP[n.op]
@@ -330,17 +313,7 @@ class CompiledPolicy:
                 return x if x.__class__ is Unknown else test(x, k)
 
             return cmp_const
-        b = self.compile(n.right)
-
-        def cmp(c: Ctx) -> Any:
-            x, y = a(c), b(c)
-            if x.__class__ is Unknown:
-                return merge2(x, y) if y.__class__ is Unknown else x
-            if y.__class__ is Unknown:
-                return y
-            return test(x, y)
-
-        return cmp
+        return _strict(a, self.compile(n.right), test)
 
     def _junction(self, n: ir.And | ir.Or) -> Fn:
         """Kleene `and` (False absorbs) and `or` (True absorbs), short-circuiting."""
@@ -362,6 +335,21 @@ class CompiledPolicy:
             return merge2(x, y)
 
         return junction
+
+
+def _strict(a: Fn, b: Fn, op: Callable[[Any, Any], Any]) -> Fn:
+    """A binary operation on known values; an unknown operand makes the result unknown,
+    carrying what both operands miss."""
+
+    def strict(c: Ctx) -> Any:
+        x, y = a(c), b(c)
+        if x.__class__ is Unknown:
+            return merge2(x, y) if y.__class__ is Unknown else x
+        if y.__class__ is Unknown:
+            return y
+        return op(x, y)
+
+    return strict
 
 
 def _guard(impl: Callable[..., Any], span: Any, *args: Any) -> Any:
