@@ -15,12 +15,9 @@ import yktrules  # noqa: E402
 from yktrules import synth  # noqa: E402
 from yktrules.functions import months_between, years_between  # noqa: E402
 from yktrules.sql import compile_policy, screen_duckdb  # noqa: E402
-from yktrules.sql.compiler import (  # noqa: E402
-    DEC,
-    _divide,
-    _months_between,
-    _years_between,
-)
+from yktrules.sql.compiler import months_between as sql_months  # noqa: E402
+from yktrules.sql.compiler import years_between as sql_years  # noqa: E402
+from yktrules.sql.dialect import DEC, DUCKDB  # noqa: E402
 from yktrules.sql.schema import facts_columns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,8 +156,8 @@ def test_years_and_months_between_match_the_functions() -> None:
     ds = _dates()
     pairs = [(a, b) for a in ds for b in ds]
     exprs = ", ".join(
-        f"{_years_between(f'DATE {a.isoformat()!r}', f'DATE {b.isoformat()!r}')}, "
-        f"{_months_between(f'DATE {a.isoformat()!r}', f'DATE {b.isoformat()!r}')}"
+        f"{sql_years(f'DATE {a.isoformat()!r}', f'DATE {b.isoformat()!r}')}, "
+        f"{sql_months(f'DATE {a.isoformat()!r}', f'DATE {b.isoformat()!r}')}"
         for a, b in pairs[:400]
     )
     got = con.execute(f"SELECT {exprs}").fetchone()
@@ -178,7 +175,7 @@ def test_years_and_months_between_match_the_functions() -> None:
 def test_division_is_exact_to_ten_places_and_null_on_zero(a: str, b: str) -> None:
     con = duckdb.connect()
     row = con.execute(
-        f"SELECT {_divide(f'CAST({a!r} AS {DEC})', f'CAST({b!r} AS {DEC})')}"
+        f"SELECT {DUCKDB.divide(f'CAST({a!r} AS {DEC})', f'CAST({b!r} AS {DEC})')}"
     ).fetchone()
     assert row is not None
     if Decimal(b) == 0:

@@ -1,7 +1,15 @@
-"""Batch screening on DuckDB: rule trees compiled to SQL (issue 5)."""
+"""Batch screening in SQL: rule trees compiled to DuckDB (and Spark) queries (issue 5)."""
 
-from .compiler import UnsupportedError, compile_policy, compile_rules
+from .compiler import UnsupportedError, compile_rules
+from .decisions import compile_decisions, compile_policy
 from .schema import facts_columns
 from .screen import screen_duckdb
 
-__all__ = ["UnsupportedError", "compile_policy", "compile_rules", "facts_columns", "screen_duckdb"]
+__all__ = [
+    "UnsupportedError",
+    "compile_decisions",
+    "compile_policy",
+    "compile_rules",
+    "facts_columns",
+    "screen_duckdb",
+]

@@ -1,20 +1,23 @@
-"""Checked rule trees compiled to DuckDB SQL.
+"""Checked rule trees compiled to SQL expressions (DuckDB by default, Spark by dialect).
 
 The relation a compiled policy reads is named ``facts`` and has one row per application:
 the facts document's four parts as STRUCT columns (``application``, ``applicant``,
 ``household``, ``records``; lists are LISTs of STRUCTs, see :mod:`yktrules.sql.schema`),
-``__row`` (BIGINT, the input row number) and ``__as_of`` (DATE, the screening date).
+``__row`` (BIGINT, the input row number) and ``__as_of`` (DATE, the screening date); with
+parameters read from columns, also ``__params`` (a STRUCT of the policy's parameters) and
+``__version``.
 
 Three-valued logic is SQL NULL: an unknown value is NULL, and the Kleene ``and``/``or``/
 ``not`` are SQL's ``AND``/``OR``/``NOT``.  Everything where SQL's own NULL handling differs
 from the language's is written out explicitly (quantifiers, filters, ``sum``, ``in``,
 ``within``, ``if``).  Numbers are ``DECIMAL(38,10)``: exact for sums, differences and
 products of facts; a quotient is rounded half away from zero to 10 decimal places (the
-Python evaluators keep 34 significant digits), and division by zero is NULL.
+Python evaluators keep 34 significant digits), and division by zero is NULL.  Whole-number
+results (ages, counts, day and month differences) stay integers as long as they are only
+compared with whole-number constants.
 
-Parameters are resolved by the caller (per region and date) and inlined as literals: one
-SQL text per (policy, parameter values), which :func:`yktrules.sql.screen.screen_duckdb`
-groups rows by.  Lets become columns added by nested sub-selects, in declaration order.
+Which facts made an unknown value unknown is compiled separately (:mod:`.missing`), and the
+decision document around the rules' values by :mod:`.decisions`.
 """
 
 from __future__ import annotations
@@ -26,138 +29,141 @@ from typing import Any
 
 from .. import ir
 from .. import types as T
+from ..functions import BUILTINS
 from ..values import Unknown
+from .dialect import DEC, DUCKDB, Dialect
 
-DEC = "DECIMAL(38,10)"
-_SCALE = "10000000000"  # 10**10, the scale of DEC
+_BUILTIN_NAMES = {f.name: f.name for f in BUILTINS} | {f.zh: f.name for f in BUILTINS if f.zh}
+_INTEGER_FUNCTIONS = ("count", "age", "years_between", "months_between", "days_between")
+_CMP = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 class UnsupportedError(Exception):
-    """A construct the SQL compiler does not translate (yet)."""
+    """A construct the SQL compiler does not translate (a host function…)."""
 
 
-def sql_type(t: T.Type) -> str:
-    """The DuckDB type of values of a language type (the facts columns' mapping)."""
+def builtin(name: str) -> str | None:
+    """The English name of a built-in function called by either of its names."""
+    return _BUILTIN_NAMES.get(name)
+
+
+def sql_type(t: T.Type, dialect: Dialect = DUCKDB) -> str:
+    """The SQL type of values of a language type (the facts columns' mapping)."""
     from .schema import field_type
 
     if isinstance(t, T.AnyT):
         raise UnsupportedError(f"no SQL type for {t.show()}")
     try:
-        return field_type(t)
+        return field_type(t, dialect)
     except TypeError as e:
         raise UnsupportedError(str(e)) from None
 
 
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(v: Any, t: T.Type) -> str:
+def literal(v: Any, t: T.Type, dialect: Dialect = DUCKDB) -> str:
     """A value (a constant or a resolved parameter) as a typed SQL literal."""
     if v is None or isinstance(v, Unknown):
-        return f"CAST(NULL AS {sql_type(t)})" if not isinstance(t, T.AnyT) else "NULL"
+        return f"CAST(NULL AS {sql_type(t, dialect)})" if not isinstance(t, T.AnyT) else "NULL"
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, Decimal | int):
         return f"CAST('{Decimal(v)}' AS {DEC})"
     if isinstance(v, str):
-        return "'" + v.replace("'", "''") + "'"
+        return dialect.string_lit(v)
     if isinstance(v, date):
         return f"DATE '{v.isoformat()}'"
     if isinstance(v, list | tuple):
         elem = t.elem if isinstance(t, T.ListT) else T.ANY
         if not v:
-            return f"CAST([] AS {sql_type(t)})"
-        return "[" + ", ".join(literal(x, elem) for x in v) + "]"
+            return dialect.empty_list(sql_type(elem, dialect))
+        return dialect.list_lit([literal(x, elem, dialect) for x in v])
     raise UnsupportedError(f"no SQL literal for {type(v).__name__}")
 
 
-def _years_between(d1: str, d2: str) -> str:
-    """functions.years_between: whole years, a 29 February anniversary on 1 March."""
-
-    def up(a: str, b: str) -> str:
-        return (
-            f"(year({b}) - year({a}) - CASE WHEN month({b}) * 100 + day({b}) "
-            f"< month({a}) * 100 + day({a}) THEN 1 ELSE 0 END)"
-        )
-
-    return f"CASE WHEN {d2} < {d1} THEN -{up(d2, d1)} ELSE {up(d1, d2)} END"
+def _ymd(d: str) -> str:
+    return f"(year({d}) * 10000 + month({d}) * 100 + day({d}))"
 
 
-def _months_between(d1: str, d2: str) -> str:
-    """functions.months_between: whole months (31 January to 28 February is 0)."""
-
-    def up(a: str, b: str) -> str:
-        return (
-            f"((year({b}) - year({a})) * 12 + month({b}) - month({a}) "
-            f"- CASE WHEN day({b}) < day({a}) THEN 1 ELSE 0 END)"
-        )
-
-    return f"CASE WHEN {d2} < {d1} THEN -{up(d2, d1)} ELSE {up(d1, d2)} END"
+def _ym(d: str) -> str:
+    return f"(year({d}) * 12 + month({d}))"
 
 
-def _num(int_expr: str) -> str:
-    return f"CAST({int_expr} AS {DEC})"
+def years_between(d1: str, d2: str, dialect: Dialect = DUCKDB) -> str:
+    """functions.years_between as an integer: whole years, a 29 February anniversary on 1
+    March (the difference of YYYYMMDD numbers, divided by 10000)."""
+    up = dialect.idiv(f"{_ymd(d2)} - {_ymd(d1)}", "10000")
+    down = dialect.idiv(f"{_ymd(d1)} - {_ymd(d2)}", "10000")
+    return f"(CASE WHEN ({d2}) < ({d1}) THEN -{down} ELSE {up} END)"
 
 
-def _divide(a: str, b: str) -> str:
-    """Exact a / b rounded half away from zero to 10 decimals; NULL when b is 0.  DuckDB
-    divides DECIMALs in DOUBLE, so this divides the scaled integers instead."""
-    ia = f"CAST(CAST({a} AS {DEC}) * {_SCALE} AS HUGEINT)"
-    ib = f"CAST(CAST({b} AS {DEC}) * {_SCALE} AS HUGEINT)"
-    q = f"((2 * abs({ia}) * {_SCALE} + abs({ib})) // (2 * abs({ib})))"
-    return (
-        f"CASE WHEN {ib} = 0 THEN NULL ELSE CAST(CAST(sign({ia}) * sign({ib}) * {q} "
-        f"AS DECIMAL(38,0)) * CAST('0.0000000001' AS {DEC}) AS {DEC}) END"
-    )
-
-
-def _elements_known(lst: str, slot: str) -> str:
-    """TRUE when no element of the (non-NULL) list is NULL."""
-    nulls = f"list_transform({lst}, lambda {slot}: {slot} IS NULL)"
-    return f"(NOT coalesce(list_bool_or({nulls}), FALSE))"
+def months_between(d1: str, d2: str, dialect: Dialect = DUCKDB) -> str:
+    """functions.months_between as an integer (31 January to 28 February is 0)."""
+    up = f"({_ym(d2)} - {_ym(d1)} - CASE WHEN day({d2}) < day({d1}) THEN 1 ELSE 0 END)"
+    down = f"({_ym(d1)} - {_ym(d2)} - CASE WHEN day({d1}) < day({d2}) THEN 1 ELSE 0 END)"
+    return f"(CASE WHEN ({d2}) < ({d1}) THEN -{down} ELSE {up} END)"
 
 
 class Compiler:
-    """SQL expressions for one policy's nodes, with its parameters' values inlined."""
+    """SQL expressions for one policy's nodes.  `params` maps each parameter to its value
+    (inlined as literals); with `params=None` they are read from the ``__params`` column."""
 
-    def __init__(self, policy: ir.CheckedPolicy, params: Mapping[str, Any]):
+    def __init__(
+        self,
+        policy: ir.CheckedPolicy,
+        params: Mapping[str, Any] | None,
+        dialect: Dialect = DUCKDB,
+    ):
         self.policy = policy
         self.params = params
+        self.d = dialect
         self._fresh = 0
 
     def fresh(self) -> str:
         self._fresh += 1
         return f"__t{self._fresh}"
 
+    def var(self, slot: int) -> str:
+        return f"__v{slot}"
+
+    def let_column(self, index: int) -> str:
+        return self.d.ident(f"__let{index}")
+
+    def param(self, n: ir.Param) -> str:
+        if self.params is None:
+            return self.d.field("__params", n.name)
+        if n.name not in self.params:
+            raise UnsupportedError(f"parameter {n.name} was not given")
+        return literal(self.params[n.name], n.type, self.d)
+
+    def param_known(self, n: ir.Param) -> bool:
+        """Whether a parameter is statically known (inlined and resolved)."""
+        return self.params is not None and not isinstance(self.params.get(n.name), Unknown | None)
+
+    # ---------------------------------------------------------------- values
     def expr(self, n: ir.Node) -> str:
+        d = self.d
         if isinstance(n, ir.Const):
-            return literal(n.value, n.type)
+            return literal(n.value, n.type, d)
         if isinstance(n, ir.Root):
-            return ident(n.name)
+            return d.ident(n.name)
         if isinstance(n, ir.Var):
-            return f"__v{n.slot}"
+            return self.var(n.slot)
         if isinstance(n, ir.LetRef):
-            return ident(f"__let{n.index}")
+            return self.let_column(n.index)
         if isinstance(n, ir.Param):
-            if n.name not in self.params:
-                raise UnsupportedError(f"parameter {n.name} was not given")
-            return literal(self.params[n.name], n.type)
+            return self.param(n)
         if isinstance(n, ir.AsOf):
             return "__as_of"
         if isinstance(n, ir.PolicyAttr):
             v = self.policy.code if n.name == "code" else self.policy.region
-            return literal(v, T.STRING)
+            return literal(v, T.STRING, d)
         if isinstance(n, ir.GetField):
             return self.get_field(n)
         if isinstance(n, ir.Filter):
-            lst, v = self.expr(n.obj), f"__v{n.slot}"
-            cond = self.expr(n.cond)
+            lst, v, cond = self.expr(n.obj), self.var(n.slot), self.expr(n.cond)
+            unknown_cond = d.some_true(d.transform(lst, v, f"({cond}) IS NULL"))
             return (
-                f"(CASE WHEN {lst} IS NULL THEN NULL "
-                f"WHEN coalesce(list_bool_or(list_transform({lst}, lambda {v}: ({cond}) IS NULL)),"
-                f" FALSE) THEN NULL "
-                f"ELSE list_filter({lst}, lambda {v}: coalesce({cond}, FALSE)) END)"
+                f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {unknown_cond} THEN NULL "
+                f"ELSE {d.filter(lst, v, f'coalesce({cond}, FALSE)')} END)"
             )
         if isinstance(n, ir.Quant):
             return self.quant(n)
@@ -165,8 +171,8 @@ class Compiler:
             return self.call(n)
         if isinstance(n, ir.ListLit):
             if not n.items:
-                return f"CAST([] AS {sql_type(n.type)})"
-            return "[" + ", ".join(self.expr(i) for i in n.items) + "]"
+                return d.empty_list(sql_type(n.type.elem, d))  # type: ignore[attr-defined]
+            return d.list_lit([self.expr(i) for i in n.items])
         if isinstance(n, ir.Neg):
             return f"CAST(-({self.expr(n.operand)}) AS {DEC})"
         if isinstance(n, ir.Not):
@@ -174,7 +180,7 @@ class Compiler:
         if isinstance(n, ir.Arith):
             a, b = self.expr(n.left), self.expr(n.right)
             if n.op == "/":
-                return _divide(a, b)
+                return d.divide(a, b)
             return f"CAST(({a}) {n.op} ({b}) AS {DEC})"
         if isinstance(n, ir.Cmp):
             return self.compare(n)
@@ -193,30 +199,30 @@ class Compiler:
         raise UnsupportedError(f"no SQL for {type(n).__name__}")
 
     def get_field(self, n: ir.GetField) -> str:
-        obj, f = self.expr(n.obj), ident(n.field)
+        d, obj = self.d, self.expr(n.obj)
         if not n.project:
-            return f"(({obj}).{f})"
+            return d.field(obj, n.field)
         v = self.fresh()
         if not n.flatten:
-            return f"list_transform({obj}, lambda {v}: {v}.{f})"
+            return d.transform(obj, v, d.field(v, n.field))
         # a NULL (unknown) sub-list stays one unknown element, as in the interpreter
-        return (
-            f"flatten(list_transform({obj}, lambda {v}: "
-            f"CASE WHEN {v}.{f} IS NULL THEN [NULL] ELSE {v}.{f} END))"
+        elem = sql_type(n.type.elem, d)  # type: ignore[attr-defined]
+        one_null = d.list_lit([f"CAST(NULL AS {elem})"])
+        sub = d.field(v, n.field)
+        return d.flatten(
+            d.transform(obj, v, f"CASE WHEN {sub} IS NULL THEN {one_null} ELSE {sub} END")
         )
 
     def quant(self, n: ir.Quant) -> str:
         """any: TRUE if some body is TRUE, else NULL if some is NULL, else FALSE (all: the
         dual); an unknown list is NULL.  Each element scores 2/1/0 for TRUE/NULL/FALSE."""
-        lst, v, body = self.expr(n.iterable), f"__v{n.slot}", self.expr(n.body)
-        score = (
-            f"list_transform({lst}, lambda {v}: "
-            f"CASE ({body}) WHEN TRUE THEN 2 WHEN FALSE THEN 0 ELSE 1 END)"
-        )
+        d = self.d
+        lst, v, body = self.expr(n.iterable), self.var(n.slot), self.expr(n.body)
+        score = d.transform(lst, v, f"CASE ({body}) WHEN TRUE THEN 2 WHEN FALSE THEN 0 ELSE 1 END")
         if n.kind == "any":
-            agg = f"coalesce(list_max({score}), 0)"
+            agg = f"coalesce({d.list_max(score)}, 0)"
         elif n.kind == "all":
-            agg = f"coalesce(list_min({score}), 2)"
+            agg = f"coalesce({d.list_min(score)}, 2)"
         else:
             raise UnsupportedError(f"quantifier {n.kind}")
         return (
@@ -224,125 +230,116 @@ class Compiler:
             f"(CASE {agg} WHEN 2 THEN TRUE WHEN 0 THEN FALSE ELSE NULL END) END)"
         )
 
-    def call(self, n: ir.Call) -> str:
-        from ..functions import BUILTINS
+    def elements_known(self, lst: str) -> str:
+        """TRUE when no element of the (non-NULL) list is NULL."""
+        v = self.fresh()
+        return f"(NOT {self.d.some_true(self.d.transform(lst, v, f'{v} IS NULL'))})"
 
-        names = {f.name: f.name for f in BUILTINS} | {f.zh: f.name for f in BUILTINS if f.zh}
-        fn = names.get(n.func)
+    def integer(self, n: ir.Node) -> str | None:
+        """An integer-valued SQL expression for a whole-number node, else None."""
+        d = self.d
+        if isinstance(n, ir.Const) and isinstance(n.value, Decimal | int):
+            v = Decimal(n.value)
+            if v == v.to_integral_value() and abs(v) < 10**15:
+                return f"CAST({int(v)} AS BIGINT)"
+            return None
+        if not isinstance(n, ir.Call) or builtin(n.func) not in _INTEGER_FUNCTIONS:
+            return None
+        fn, args = builtin(n.func), [self.expr(a) for a in n.args]
+        if fn == "count":
+            return f"CAST({d.length(args[0])} AS BIGINT)"
+        if fn == "age":
+            return years_between(args[0], "__as_of", d)
+        if fn == "years_between":
+            return years_between(args[0], args[1], d)
+        if fn == "months_between":
+            return months_between(args[0], args[1], d)
+        return f"CAST({d.days_between(args[0], args[1])} AS BIGINT)"
+
+    def call(self, n: ir.Call) -> str:
+        d, fn = self.d, builtin(n.func)
         if fn is None:
             raise UnsupportedError(f"host function {n.func}")
+        if fn in _INTEGER_FUNCTIONS:
+            return f"CAST({self.integer(n)} AS {DEC})"
         args = [self.expr(a) for a in n.args]
-        if fn == "count":
-            return _num(f"len({args[0]})")
         if fn == "exists":
-            return f"(len({args[0]}) > 0)"
+            return f"({d.length(args[0])} > 0)"
         if fn == "known":
             return f"(({args[0]}) IS NOT NULL)"
         if fn == "abs":
             return f"abs({args[0]})"
-        if fn == "age":
-            return _num(_years_between(args[0], "__as_of"))
-        if fn == "years_between":
-            return _num(_years_between(args[0], args[1]))
-        if fn == "months_between":
-            return _num(_months_between(args[0], args[1]))
-        if fn == "days_between":
-            return _num(f"(({args[1]}) - ({args[0]}))")
-        lst, v = args[0], self.fresh()
-        known = _elements_known(lst, v)
+        lst = args[0]
         if fn == "sum":
-            body = f"CAST(coalesce(list_sum({lst}), 0) AS {DEC})"
-        elif fn in ("min", "max"):
-            body = f"list_{fn}({lst})"
+            body = d.list_sum(lst)
+        elif fn == "min":
+            body = d.list_min(lst)
+        elif fn == "max":
+            body = d.list_max(lst)
         elif fn == "avg":
             body = (
-                f"CASE WHEN len({lst}) = 0 THEN NULL ELSE "
-                f"{_divide(f'coalesce(list_sum({lst}), 0)', f'len({lst})')} END"
+                f"CASE WHEN {d.length(lst)} = 0 THEN NULL ELSE "
+                f"{d.divide(d.list_sum(lst), d.length(lst))} END"
             )
         else:
             raise UnsupportedError(f"function {fn}")
+        known = self.elements_known(lst)
         return f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {known} THEN {body} ELSE NULL END)"
 
+    def constant_list(self, n: ir.Node) -> list[str] | None:
+        """The SQL literals of a list whose elements are all known constants, else None."""
+        if isinstance(n, ir.ListLit) and all(isinstance(i, ir.Const) for i in n.items):
+            items = [i.value for i in n.items]  # type: ignore[attr-defined]
+        elif isinstance(n, ir.Const) and isinstance(n.value, list | tuple):
+            items = list(n.value)
+        elif isinstance(n, ir.Param) and self.param_known(n):
+            items = self.params[n.name]  # type: ignore[index]
+            if not isinstance(items, list | tuple):
+                return None
+        else:
+            return None
+        if any(x is None or isinstance(x, Unknown) for x in items):
+            return None
+        elem = n.type.elem if isinstance(n.type, T.ListT) else T.ANY
+        return [literal(x, elem, self.d) for x in items]
+
     def compare(self, n: ir.Cmp) -> str:
-        a, b = self.expr(n.left), self.expr(n.right)
+        d = self.d
         if n.op in ("in", "not in"):
-            v = self.fresh()
-            found = (
-                f"(CASE WHEN ({a}) IS NULL OR ({b}) IS NULL THEN NULL "
-                f"WHEN list_contains({b}, {a}) THEN TRUE "
-                f"WHEN {_elements_known(b, v)} THEN FALSE ELSE NULL END)"
-            )
+            a = self.expr(n.left)
+            consts = self.constant_list(n.right)
+            if consts is not None:  # SQL's IN is Kleene when the list has no NULL
+                found = f"(({a}) IN ({', '.join(consts)}))" if consts else f"(({a}) <> ({a}))"
+            else:
+                b = self.expr(n.right)
+                found = (
+                    f"(CASE WHEN ({a}) IS NULL OR ({b}) IS NULL THEN NULL "
+                    f"WHEN {d.contains(b, a)} THEN TRUE "
+                    f"WHEN {self.elements_known(b)} THEN FALSE ELSE NULL END)"
+                )
             return found if n.op == "in" else f"(NOT {found})"
         if n.op == "within":
+            a, b = self.expr(n.left), self.expr(n.right)
             sig = (
-                f"(CASE WHEN ({b}) LIKE '%0000' THEN ({b})[1:2] "
-                f"WHEN ({b}) LIKE '%00' THEN ({b})[1:4] ELSE ({b}) END)"
+                f"(CASE WHEN ({b}) LIKE '%0000' THEN substr({b}, 1, 2) "
+                f"WHEN ({b}) LIKE '%00' THEN substr({b}, 1, 4) ELSE ({b}) END)"
             )
-            return f"(({a}) = ({b}) OR starts_with({a}, {sig}))"
+            return f"(({a}) = ({b}) OR {d.starts_with(a, sig)})"
         if isinstance(n.left.type, T.ListT) or isinstance(n.right.type, T.ListT):
             raise UnsupportedError("comparison of lists")
-        op = {"==": "=", "!=": "<>"}.get(n.op, n.op)
-        if op not in ("=", "<>", "<", "<=", ">", ">="):
+        op = _CMP.get(n.op)
+        if op is None:
             raise UnsupportedError(f"comparison {n.op}")
-        return f"(({a}) {op} ({b}))"
+        ia, ib = self.integer(n.left), self.integer(n.right)
+        if ia is not None and ib is not None:
+            return f"(({ia}) {op} ({ib}))"
+        return f"(({self.expr(n.left)}) {op} ({self.expr(n.right)}))"
 
 
-def compile_rules(policy: ir.CheckedPolicy, params: Mapping[str, Any]) -> dict[str, str]:
+def compile_rules(
+    policy: ir.CheckedPolicy, params: Mapping[str, Any] | None, dialect: Dialect = DUCKDB
+) -> dict[str, str]:
     """One SQL boolean expression per rule (NULL: unknown), over ``facts`` with the lets'
-    columns ``__let0``, ``__let1``… added (see :func:`compile_policy`)."""
-    c = Compiler(policy, params)
+    columns ``__let0``, ``__let1``… added (see :func:`yktrules.sql.decisions.with_lets`)."""
+    c = Compiler(policy, params, dialect)
     return {r.name: c.expr(r.cond) for r in policy.rules}
-
-
-def compile_policy(policy: ir.CheckedPolicy, params: Mapping[str, Any]) -> str:
-    """A SELECT over ``facts`` giving, per row: ``__row``, ``outcome`` (eligible,
-    ineligible or review), ``reasons`` and ``unknown`` (rule names, in rule order) and
-    ``amount`` (rounded to 0.01 when eligible, else NULL).
-
-    ``params`` maps each parameter the policy reads to its value for the rows' region and
-    date (None or Unknown: unknown).  Raises :class:`UnsupportedError` for a construct
-    without a translation.  ROUND(x, 2) on a DECIMAL rounds half away from zero, which is
-    what the Python path's Decimal ROUND_HALF_UP does too (for either sign)."""
-    c = Compiler(policy, params)
-    rel = "facts"
-    for i, let in enumerate(policy.lets):
-        rel = f"(SELECT *, {c.expr(let.expr)} AS {ident(f'__let{i}')} FROM {rel})"
-    cols = []
-    reasons, unknown = [], []
-    for k, r in enumerate(policy.rules):
-        col = f"__r{k}"
-        cols.append(f"{c.expr(r.cond)} AS {col}")
-        hit = "TRUE" if r.kind != "require" else "FALSE"
-        reasons.append(f"CASE WHEN {col} = {hit} THEN '{r.name}' END")
-        unknown.append(f"CASE WHEN {col} IS NULL THEN '{r.name}' END")
-    blocking = [
-        f"__r{k} = {'FALSE' if r.kind == 'require' else 'TRUE'}"
-        for k, r in enumerate(policy.rules)
-        if r.kind in ("require", "deny")
-    ]
-    amount = c.expr(policy.amount) if policy.amount is not None else "NULL"
-    cols.append(f"{amount} AS __amount")
-    rules = f"(SELECT __row, {', '.join(cols)} FROM {rel})"
-
-    def names(items: list[str]) -> str:
-        if not items:
-            return "CAST([] AS VARCHAR[])"
-        return f"list_filter([{', '.join(items)}], lambda __n: __n IS NOT NULL)"
-
-    inel = " OR ".join(f"coalesce({b}, FALSE)" for b in blocking) or "FALSE"
-    any_flag = (
-        " OR ".join(
-            f"coalesce(__r{k} = {'FALSE' if r.kind == 'require' else 'TRUE'}, TRUE)"
-            for k, r in enumerate(policy.rules)
-        )
-        or "FALSE"
-    )
-    outcome = (
-        f"CASE WHEN {inel} THEN 'ineligible' WHEN {any_flag} THEN 'review' ELSE 'eligible' END"
-    )
-    return (
-        f"SELECT __row, outcome, reasons, unknown, "
-        f"CASE WHEN outcome = 'eligible' THEN ROUND(__amount, 2) END AS amount "
-        f"FROM (SELECT __row, {outcome} AS outcome, {names(reasons)} AS reasons, "
-        f"{names(unknown)} AS unknown, __amount FROM {rules})"
-    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FactsError, NoPolicyError
 from ..values import Unknown
-from .compiler import compile_policy
+from .decisions import compile_policy
 from .schema import facts_columns
 
 if TYPE_CHECKING:
