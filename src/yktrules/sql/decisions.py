@@ -78,10 +78,10 @@ def _errors(d: Dialect, m: str) -> str:
     return d.transform(errs, "__e", one)
 
 
-def _present(d: Dialect, items: list[str], elem: str) -> str:
-    if not items:
-        return d.empty_list(elem)
-    return d.filter(d.list_lit(items), "__x", "__x IS NOT NULL")
+def _present(d: Dialect, items: list[tuple[str, str]], elem: str) -> str:
+    """The list of the (condition, value) items whose condition holds, in order."""
+    one = [f"CASE WHEN {c} THEN {d.list_lit([v])} ELSE {d.empty_list(elem)} END" for c, v in items]
+    return d.concat_lists(one, elem)
 
 
 def compile_decisions(
@@ -127,13 +127,14 @@ def compile_decisions(
     level2.append(f"{outcome} AS __outcome")
     rel = f"(SELECT *, {', '.join(level2)} FROM {rel})"
     # level 3: the decision document
-    reasons, unknown = [], []
+    reasons: list[tuple[str, str]] = []
+    unknown: list[tuple[str, str]] = []
     for k, r in rules:
         hit = "TRUE" if r.kind != "require" else "FALSE"
         common = [("rule", d.string_lit(r.name)), ("kind", d.string_lit(r.kind))]
         source = ("source", d.string_lit(r.span.short))
         reason = d.struct([*common, ("message", message(c, r)), source])
-        reasons.append(f"CASE WHEN __r{k} = {hit} THEN {reason} END")
+        reasons.append((f"__r{k} = {hit}", reason))
         fields = [
             *common,
             ("missing", _paths(d, f"__m{k}")),
@@ -141,7 +142,7 @@ def compile_decisions(
             source,
             ("errors", _errors(d, f"__m{k}")),
         ]
-        unknown.append(f"CASE WHEN __r{k} IS NULL THEN {d.struct(fields)} END")
+        unknown.append((f"__r{k} IS NULL", d.struct(fields)))
     text = d.string
     error_t = d.struct_type([("message", text), ("source", text)])
     reason_t = d.struct_type([(k, text) for k in ("rule", "kind", "message", "source")])
