@@ -68,11 +68,20 @@ _BANG = "'!'"
 _CENTS = "CAST(round(__amount, 2) AS DECIMAL(38,2))"
 
 
-def _paths(d: Dialect, m: str) -> str:
+def _paths(d: Dialect, m: str, can_fail: bool = True) -> str:
+    if not can_fail:
+        return d.distinct_sorted(m)
     return d.distinct_sorted(d.filter(m, "__p", "NOT " + d.starts_with("__p", _BANG)))
 
 
-def _errors(d: Dialect, m: str) -> str:
+def _error_type(d: Dialect) -> str:
+    return d.struct_type([("message", d.string), ("source", d.string)])
+
+
+def _errors(d: Dialect, m: str, can_fail: bool = True) -> str:
+    """The evaluation errors among missing entries (empty when the value cannot fail)."""
+    if not can_fail:
+        return d.empty_list(_error_type(d))
     errs = d.distinct_sorted(d.filter(m, "__p", d.starts_with("__p", _BANG)))
     one = d.struct([("message", d.string_lit(DIVISION_BY_ZERO)), ("source", "substr(__e, 2)")])
     return d.transform(errs, "__e", one)
@@ -137,14 +146,14 @@ def compile_decisions(
         reasons.append((f"__r{k} = {hit}", reason))
         fields = [
             *common,
-            ("missing", _paths(d, f"__m{k}")),
+            ("missing", _paths(d, f"__m{k}", m.can_fail(r.cond))),
             ("message", message(c, r)),
             source,
-            ("errors", _errors(d, f"__m{k}")),
+            ("errors", _errors(d, f"__m{k}", m.can_fail(r.cond))),
         ]
         unknown.append((f"__r{k} IS NULL", d.struct(fields)))
     text = d.string
-    error_t = d.struct_type([("message", text), ("source", text)])
+    error_t = _error_type(d)
     reason_t = d.struct_type([(k, text) for k in ("rule", "kind", "message", "source")])
     unknown_t = d.struct_type(
         [
@@ -157,6 +166,7 @@ def compile_decisions(
         ]
     )
     eligible = "__outcome = 'eligible'"
+    amount_fails = policy.amount is not None and m.can_fail(policy.amount)
     decision = d.struct(
         [
             ("item", d.string_lit(policy.item)),
@@ -172,12 +182,12 @@ def compile_decisions(
             (
                 "amount_missing",
                 f"CASE WHEN {eligible} AND __amount IS NULL AND __amount_m IS NOT NULL "
-                f"THEN {_paths(d, '__amount_m')} END",
+                f"THEN {_paths(d, '__amount_m', amount_fails)} END",
             ),
             (
                 "amount_errors",
                 f"CASE WHEN {eligible} AND __amount IS NULL AND __amount_m IS NOT NULL "
-                f"THEN {_errors(d, '__amount_m')} ELSE {_errors(d, d.empty_list(d.string))} END",
+                f"THEN {_errors(d, '__amount_m', amount_fails)} ELSE {d.empty_list(error_t)} END",
             ),
         ]
     )

@@ -16,6 +16,8 @@ is absent for some elements reports the paths of every absent element, not only 
 
 from __future__ import annotations
 
+import attrs
+
 from .. import ir
 from .compiler import Compiler, UnsupportedError, builtin
 
@@ -43,6 +45,20 @@ class Missing:
 
     def let_column(self, index: int) -> str:
         return self.d.ident(f"__letm{index}")
+
+    def can_fail(self, n: ir.Node) -> bool:
+        """Whether the node's value can be unknown because of an evaluation error (it
+        divides, or reads a let that does)."""
+        if isinstance(n, ir.Arith) and n.op == "/":
+            return True
+        if isinstance(n, ir.LetRef):
+            return self.can_fail(self.c.policy.lets[n.index].expr)
+        for f in attrs.fields(type(n)):
+            v = getattr(n, f.name)
+            kids = v if isinstance(v, tuple) else (v,)
+            if any(isinstance(k, ir.Node) and self.can_fail(k) for k in kids):
+                return True
+        return False
 
     # ---------------------------------------------------------------- unknown values
     def of(self, n: ir.Node) -> str:
