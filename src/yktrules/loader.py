@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 from pydantic import BaseModel
 
-from . import ast, ir
-from .checker import check
+from . import ir
 from .errors import Diagnostic, Span
 from .functions import HostFunction, table
 from .params import ParamTable, load_param_files
-from .parser import parse
+
+if TYPE_CHECKING:
+    from . import ast
 
 
 @attrs.frozen
@@ -102,6 +104,10 @@ def _position(d: Diagnostic) -> tuple[str, int, int]:
 def load_sources(
     sources: Sources, schema: type[BaseModel], functions: Sequence[HostFunction] = ()
 ) -> Loaded:
+    # imported here: a load from the cache (cache.py) needs neither lark nor the checker
+    from .checker import check
+    from .parser import parse
+
     diags: list[Diagnostic] = []
     modules: list[ast.Module] = []
     for file, text in sources.policies:

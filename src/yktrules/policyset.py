@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Literal
 
 import attrs
 from pydantic import BaseModel
 
 from . import ir, regions
+from .cache import CacheSetting, load_checked
 from .decision import (
     Decision,
     EvaluationError,
@@ -29,9 +32,11 @@ from .errors import ArgumentError, Diagnostic, NoPolicyError, PolicyError
 from .evaluate.compiler import CompiledPolicy
 from .evaluate.interpreter import Interpreter
 from .facts.models import Application
+from .facts.project import paths_read, projected_schema
 from .facts.validate import facts_json_schema, parse_facts
 from .functions import HostFunction, table
-from .loader import Sources, load_sources, read_sources
+from .loader import Sources, read_sources
+from .screening import Plan, PolicyEnv, RegionEnv, change_dates, decide, epoch_start
 from .values import Unknown, render, round_amount
 
 
@@ -45,8 +50,15 @@ class PolicySet:
         sources: Sources,
         schema: type[BaseModel] = Application,
         functions: Sequence[HostFunction] = (),
+        validate: Literal["full", "read"] = "full",
+        cache: CacheSetting = True,
     ):
-        loaded = load_sources(sources, schema, functions)
+        if validate not in ("full", "read"):
+            raise ArgumentError(f"validate 须为 'full' 或 'read'，而不是 {validate!r}")
+        functions = tuple(functions)
+        self._environment = _environment_digest(schema, functions)
+        self._cache = cache
+        loaded = load_checked(sources, schema, functions, self._environment, cache)
         if loaded.errors:
             raise PolicyError(loaded.diagnostics)
         self.schema = schema
@@ -55,6 +67,13 @@ class PolicySet:
         self.warnings: list[Diagnostic] = loaded.diagnostics
         self.params = loaded.params
         self.policies: dict[str, ir.CheckedPolicy] = loaded.policies
+        # "read": validate only the fields these policies read (docs/getting-started.md)
+        self.validate = validate
+        self.validation_schema = (
+            schema
+            if validate == "full"
+            else projected_schema(schema, paths_read(self.policies.values()))
+        )
         self._funcs = table(functions)
         self._compiled = {c: CompiledPolicy(p, self._funcs) for c, p in self.policies.items()}
         self._family: dict[str, list[ir.CheckedPolicy]] = {}
@@ -64,13 +83,19 @@ class PolicySet:
             c: PolicyInfo(c, p.item, p.title, p.department, p.hotline, p.period)
             for c, p in self.policies.items()
         }
-        self._environment = _environment_digest(schema, self.functions)
         self._param = lru_cache(maxsize=1 << 16)(self._param_uncached)
-        self._version = lru_cache(maxsize=1 << 16)(self._version_uncached)
-        self._resolve = lru_cache(maxsize=1 << 14)(self._resolve_uncached)
+        self._plans = {c: Plan.of(comp, self._info[c]) for c, comp in self._compiled.items()}
+        self._items = tuple(sorted(self._family))
+        # resolution, versions and parameter values are constant between these days
+        self._changes = change_dates(self.policies.values(), self.params)
+        self._policy_env = lru_cache(maxsize=1 << 14)(self._policy_env_uncached)
+        # a version digests the parameter values: policies with equal versions share them
+        self._shared_env: dict[tuple[str, str], PolicyEnv] = {}
+        self._region_env = lru_cache(maxsize=1 << 10)(self._region_env_uncached)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (PolicySet, (self.sources, self.schema, self.functions))
+        args = (self.sources, self.schema, self.functions, self.validate, self._cache)
+        return (PolicySet, args)
 
     def __repr__(self) -> str:
         return f"<PolicySet {len(self.policies)} policies, {len(self._family)} items>"
@@ -91,7 +116,8 @@ class PolicySet:
         region on `as_of` (default: today).  Without: every policy (in force on `as_of`,
         when given)."""
         if region is not None:
-            return list(self._applicable(region, as_of or date.today()))
+            day = as_of or date.today()
+            return [e.plan.policy for e in self._env(region, day).entries]
         return sorted(
             (
                 p
@@ -101,19 +127,50 @@ class PolicySet:
             key=lambda p: (p.item, len(p.chain), p.code),
         )
 
-    def _applicable(self, region: str, day: date) -> Iterator[ir.CheckedPolicy]:
-        """For each item in code order, the policy in force for the region and day."""
-        for item in self.items:
-            try:
-                yield self._resolve(item, region, day)
-            except NoPolicyError:
-                continue
-
     # ------------------------------------------------------------ resolution
     def resolve(self, code: str, region: str, as_of: date) -> ir.CheckedPolicy:
         """The policy that screens item `code` (or a policy extending it) for `region` on
         `as_of`; raises NoPolicyError when none is in force."""
-        return self._resolve(code, region, as_of)
+        return self._resolved(code, region, as_of).plan.policy
+
+    def _resolved(self, code: str, region: str, as_of: date) -> PolicyEnv:
+        """`resolve`, with the policy's version and parameter values for the region and day."""
+        p = self.policies.get(code)
+        if p is None:
+            raise NoPolicyError(code, region, as_of, "没有这个项目代码 / unknown item code")
+        env = self._env(region, as_of).by_item.get(p.item)
+        if env is None:
+            raise NoPolicyError(p.item, region, as_of)
+        return env
+
+    def _env(self, region: str, day: date) -> RegionEnv:
+        return self._region_env(region, bisect_right(self._changes, day))
+
+    def _region_env_uncached(self, region: str, epoch: int) -> RegionEnv:
+        """For each item in code order, the policy in force for the region in the epoch."""
+        day = epoch_start(self._changes, epoch)
+        entries: list[PolicyEnv] = []
+        for item in self._items:
+            try:
+                p = self._resolve_uncached(item, region, day)
+            except NoPolicyError:
+                continue
+            entries.append(self._policy_env(p.code, region, epoch))
+        return RegionEnv(tuple(entries), {e.plan.policy.item: e for e in entries})
+
+    def _policy_env_uncached(self, code: str, region: str, epoch: int) -> PolicyEnv:
+        day = epoch_start(self._changes, epoch)
+        version = self._version_uncached(code, region, day)
+        shared = self._shared_env.get((code, version))
+        if shared is not None:  # the same parameter values (regions under one table key)
+            return shared
+        values = {n: self._param_uncached(n, region, day) for n in self.policies[code].params}
+        env = PolicyEnv(self._plans[code], version, MappingProxyType(values), values.__getitem__)
+        return self._shared_env.setdefault((code, version), env)
+
+    def _version(self, code: str, region: str, as_of: date) -> str:
+        """The `version` of the decisions of policy `code` for the region and day."""
+        return self._policy_env(code, region, bisect_right(self._changes, as_of)).version
 
     def _resolve_uncached(self, code: str, region: str, as_of: date) -> ir.CheckedPolicy:
         p = self.policies.get(code)
@@ -152,8 +209,14 @@ class PolicySet:
 
     # ------------------------------------------------------------ screening
     def parse_facts(self, facts: Any) -> Any:
-        """Validate facts (dict, JSON text or model instance); raises FactsError."""
-        return parse_facts(facts, self.schema)
+        """Validate facts (dict, JSON text or model instance); raises FactsError.
+
+        With ``validate="read"`` only the fields the loaded policies read are validated
+        (into the projected model ``validation_schema``); an instance of the full schema is
+        taken as it is."""
+        if self.validation_schema is not self.schema and isinstance(facts, self.schema):
+            return facts
+        return parse_facts(facts, self.validation_schema)
 
     def screen(
         self, facts: Any, policy: str, as_of: date | str | None = None, *, trace: bool = False
@@ -164,7 +227,7 @@ class PolicySet:
         doc = self.parse_facts(facts)
         day = _as_of(doc, as_of)
         if trace:
-            p = self._resolve(policy, doc.application.region, day)
+            p = self.resolve(policy, doc.application.region, day)
             return self.evaluate_reference(p.code, doc, day)
         return self._screen(doc, policy, day)
 
@@ -173,41 +236,16 @@ class PolicySet:
         date, in item-code order."""
         doc = self.parse_facts(facts)
         day = _as_of(doc, as_of)
-        region = doc.application.region
-        return [self.evaluate(p.code, doc, day) for p in self._applicable(region, day)]
+        env = self._env(doc.application.region, day)
+        return [decide(e, doc, day) for e in env.entries]
 
     def _screen(self, doc: Any, code: str, as_of: date) -> Decision:
-        region = doc.application.region
-        p = self._resolve(code, region, as_of)
-        return self.evaluate(p.code, doc, as_of)
+        return decide(self._resolved(code, doc.application.region, as_of), doc, as_of)
 
     def evaluate(self, code: str, doc: Any, as_of: date) -> Decision:
         """Apply one policy (no resolution) to validated facts, on the compiled path."""
-        comp = self._compiled[code]
-        region = doc.application.region
-        param = self._param
-
-        def lookup(name: str) -> Any:
-            return param(name, region, as_of)
-
-        ctx = comp.context(doc, as_of, lookup)
-        messages = comp.messages
-
-        def message(rule: ir.CheckedRule) -> str:
-            parts = messages[rule.name]
-            if len(parts) == 1 and isinstance(parts[0], str):
-                return parts[0]
-            return "".join(p if isinstance(p, str) else render(p(ctx)) for p in parts)
-
-        amount = comp.amount
-        return self._decide(
-            comp.policy,
-            region,
-            as_of,
-            [(r, fn(ctx)) for r, fn in comp.rules],
-            message,
-            (lambda: amount(ctx)) if amount is not None else None,
-        )
+        epoch = bisect_right(self._changes, as_of)
+        return decide(self._policy_env(code, doc.application.region, epoch), doc, as_of)
 
     def evaluate_reference(self, code: str, doc: Any, as_of: date) -> Decision:
         """The same decision from the reference interpreter, with a `trace` of every let's
@@ -338,11 +376,23 @@ def load(
     *,
     schema: type[BaseModel] | None = None,
     functions: Sequence[HostFunction] = (),
+    validate: Literal["full", "read"] = "full",
+    cache: CacheSetting = True,
 ) -> PolicySet:
     """Read a policy folder (or one file) and check it; raises PolicyError listing every
-    problem."""
+    problem.  ``validate="read"`` validates facts only on the fields the policies read
+    (faster; a document invalid elsewhere is then screened); the default ``"full"``
+    validates the whole document.
+
+    ``cache`` keeps the checked policies in a cache keyed by the files' content (and the
+    yktrules version, the facts schema and the host functions), so loading the same files
+    again skips parsing and checking: True (the default) uses ``$YKTRULES_CACHE_DIR`` or
+    the user cache directory (``~/.cache/yktrules`` on Linux), a path uses that directory,
+    False neither reads nor writes a cache.  Warnings are reported as on a first load; a
+    damaged cache entry is ignored and rewritten, an unwritable directory only means
+    nothing is saved."""
     paths = [path] if isinstance(path, str | Path) else list(path)
     sources, diags = read_sources(paths)
     if diags:
         raise PolicyError(diags)
-    return PolicySet(sources, schema or Application, functions)
+    return PolicySet(sources, schema or Application, functions, validate, cache)

@@ -2,7 +2,8 @@
 
 ``parse_facts`` validates a dict, JSON text or model instance and raises
 :class:`~yktrules.errors.FactsError` with every problem; ``facts_json_schema`` exports the
-JSON Schema (with each field's Chinese name and source department) for host systems.
+JSON Schema (with each field's Chinese name and source department) for host systems;
+``paths_read`` and ``projected_schema`` validate only what a policy set reads.
 """
 
 from .ids import (
@@ -33,10 +34,12 @@ from .models import (
     Vehicle,
     fact_field,
 )
+from .project import SCREENING_PATHS, paths_read, projected_schema
 from .validate import facts_json_schema, format_path, parse_facts
 
 __all__ = [
     "PROVINCE_CODES",
+    "SCREENING_PATHS",
     "Application",
     "Benefit",
     "Business",
@@ -63,4 +66,6 @@ __all__ = [
     "is_valid_region_code",
     "make_id_number",
     "parse_facts",
+    "paths_read",
+    "projected_schema",
 ]
