@@ -381,7 +381,7 @@ def population_impact(
     titles = {code: p.title for code, p in old.policies.items() if code in old.items}
     titles |= {code: p.title for code, p in new.policies.items() if code in new.items}
     impact = Impact(as_of, examples)
-    same_schema = old.schema is new.schema
+    same_schema = old.validation_schema is new.validation_schema
     for n, raw in enumerate(lines, 1):
         impact.rows += 1
         if isinstance(raw, bytes):
