@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -15,11 +14,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import regions
-from .batch import screen_rows
 from .errors import FactsError, NoPolicyError, PolicyError, render_all
 from .loader import load_sources, read_sources
 from .policyset import PolicySet, load
 from .tester import Runner, find_case_files
+
+if TYPE_CHECKING:
+    from .sql.runner import Summary
 
 _out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 _err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
@@ -250,7 +251,7 @@ def test(
 @cli.command()
 @click.option("--policies", default="policies", show_default=True, type=click.Path())
 @click.argument("input_file", type=click.Path())
-@click.option("--out", "out_file", type=click.Path(), help="JSON Lines output (default: stdout)")
+@click.option("--out", "out_file", type=click.Path(), help="output file (default: stdout)")
 @click.option("--item", help="screen every row for this item")
 @click.option(
     "--all-items",
@@ -259,6 +260,31 @@ def test(
 )
 @click.option("--as-of", callback=_date_arg, help="YYYY-MM-DD (default: each filing date)")
 @click.option("--summary/--no-summary", default=True, help="print counts to stderr")
+@click.option(
+    "--engine",
+    type=click.Choice(["python", "duckdb"]),
+    default="python",
+    show_default=True,
+    help="python: row by row; duckdb: compiled SQL, in chunks",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "parquet"]),
+    help="output format (default: from --out's suffix; jsonl on stdout)",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="rows per chunk (memory grows with it, not with the input)",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="progress bar on stderr (default: when stderr is a terminal)",
+)
 def screen(
     policies: str,
     input_file: str,
@@ -267,59 +293,50 @@ def screen(
     all_items: bool,
     as_of: date | None,
     summary: bool,
+    engine: str,
+    fmt: str | None,
+    chunk_size: int,
+    progress: bool | None,
 ) -> None:
-    """Screen many applications from JSON Lines: one output line per input line."""
+    """Screen many applications (JSON Lines, or Parquet by its suffix): one output row per
+    input row, in order."""
+    from .sql.io import InputError, output_format
+    from .sql.runner import screen_to_file
+
     ps = _load(policies)
     if input_file != "-" and not Path(input_file).is_file():
         _fail(f"文件不存在 / no such file: {input_file}", 2)
-    counts: Counter[tuple[str, str]] = Counter()
-    errors: Counter[str] = Counter()
-    rows = 0
-    with _open_in(input_file) as src, _open_out(out_file) as dst:
-        for row in screen_rows(ps, src, item=item, as_of=as_of, all_items=all_items):
-            rows += 1
-            if "error" in row:
-                errors[row["error"]["type"]] += 1
-            else:
-                for d in row["decisions"]:
-                    counts[(d["item"], d["outcome"])] += 1
-            dst.write(json.dumps(row, ensure_ascii=False) + "\n")
+    source: Any = sys.stdin.buffer if input_file == "-" else input_file
+    fmt = output_format(out_file, fmt)
+    out: Any = out_file
+    if out_file is None:
+        out = sys.stdout.buffer if fmt == "parquet" else sys.stdout
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        result = screen_to_file(
+            ps,
+            source,
+            out,
+            format=fmt,
+            item=item,
+            all_items=all_items,
+            as_of=as_of,
+            engine=engine,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
+    except InputError as e:
+        _fail(str(e), 2)
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):
+            raise
+        where = out_file or "stdout"
+        _fail(f"无法写入 / cannot write {where}: {e.strerror or e}", 2)
+    except Exception as e:  # the engine must not print a traceback
+        _fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
     if summary:
-        _print_summary(ps, rows, errors, counts)
-
-
-class _open_in:
-    def __init__(self, path: str):
-        self.path = path
-
-    def __enter__(self) -> BinaryIO:
-        if self.path == "-":
-            return sys.stdin.buffer
-        self.f = open(self.path, "rb")  # decoded line by line: a bad line is an error row
-        return self.f
-
-    def __exit__(self, *a: Any) -> None:
-        if self.path != "-":
-            self.f.close()
-
-
-class _open_out:
-    def __init__(self, path: str | None):
-        self.path = path
-
-    def __enter__(self) -> TextIO:
-        if self.path is None:
-            return sys.stdout
-        try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.f = open(self.path, "w", encoding="utf-8")
-        except OSError as e:
-            _fail(f"无法写入 / cannot write {self.path}: {e.strerror}", 2)
-        return self.f
-
-    def __exit__(self, *a: Any) -> None:
-        if self.path is not None:
-            self.f.close()
+        _print_summary(ps, result)
 
 
 _ERROR_ZH = {
@@ -331,19 +348,27 @@ _ERROR_ZH = {
 }
 
 
-def _print_summary(
-    ps: PolicySet, rows: int, errors: Counter[str], counts: Counter[tuple[str, str]]
-) -> None:
-    failed = "，".join(f"{n} 份{_ERROR_ZH.get(k, k)}" for k, n in sorted(errors.items()))
-    t = Table(title=f"预审汇总：{rows} 份申请" + (f"（{failed}）" if failed else ""))
+def _print_summary(ps: PolicySet, s: Summary) -> None:
+    failed = "，".join(f"{n} 份{_ERROR_ZH.get(k, k)}" for k, n in sorted(s.errors.items()))
+    t = Table(title=f"预审汇总：{s.rows} 份申请" + (f"（{failed}）" if failed else ""))
     for col in ("项目", "名称", "符合", "不符合", "需复核"):
         t.add_column(col)
+    counts = s.decisions
     for item in sorted({i for i, _ in counts}):
         title = escape(ps.policy(item).title)
         t.add_row(
             item, title, *(str(counts[(item, o)]) for o in ("eligible", "ineligible", "review"))
         )
     _err.print(t)
+    o = s.outcomes
+    n = sum(o.values())
+    errors = sum(s.errors.values())
+    rate = f"，{s.rows / s.seconds:,.0f} 行/秒，{n / s.seconds:,.0f} 个决定/秒" if s.seconds else ""
+    _err.print(
+        f"{s.rows} 行 / rows（{errors} 行错误 / error rows），{n} 个决定 / decisions："
+        f"符合 {o['eligible']}，不符合 {o['ineligible']}，需复核 {o['review']}；"
+        f"用时 {s.seconds:.1f} 秒{rate}"
+    )
 
 
 @cli.command("docs")

@@ -1,0 +1,390 @@
+"""The streaming DuckDB batch screener (yktrules.sql.runner) against the Python engine
+(yktrules.batch.screen_rows): the same output rows, one per input row, in order, whatever
+the source, the output format, the chunking or a failing query."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import yktrules
+from yktrules import synth
+from yktrules.batch import screen_rows
+from yktrules.cli import cli
+from yktrules.errors import ArgumentError
+from yktrules.sql import InputError, screen_batch, screen_frame, screen_to_file
+from yktrules.sql import chunks as sql_chunks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Compare whole decision documents (compile_decisions is the backend).  With False only
+#: outcome, reason and unknown rule names, amount, policy and version are compared.
+FULL_DOCUMENTS = True
+
+
+@pytest.fixture(scope="module")
+def ps() -> yktrules.PolicySet:
+    return yktrules.load(ROOT / "policies")
+
+
+def _text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+def _bad_rows() -> list[str | bytes]:
+    """Each kind of row the Python engine turns into an error row, or screens oddly."""
+    doc = next(synth.population(1, seed=99))
+    bad_id = dict(doc, applicant=dict(doc["applicant"], id_number="123"))
+    no_item = dict(doc, application=dict(doc["application"], id="NO-ITEM", item="XX-999"))
+    outside = dict(doc, application=dict(doc["application"], id="BEIJING", region="110101"))
+    return [
+        "{broken",  # invalid JSON
+        "",  # empty line
+        b'{"application": "\xff\xfe"}',  # not UTF-8
+        _text(bad_id),  # a facts error
+        _text(no_item),  # an item with no policy
+        _text(outside),  # no policy in force where the applicant lives
+        "   ",  # blank
+        "[1, 2]",  # not an object
+    ]
+
+
+def _lines(n: int, seed: int = 7) -> list[str | bytes]:
+    lines: list[str | bytes] = [_text(d) for d in synth.population(n, seed=seed)]
+    for k, bad in enumerate(_bad_rows()):
+        lines.insert(min(len(lines), 1 + k * (n // 8 + 1)), bad)
+    return lines
+
+
+LINES = _lines(3000)
+
+
+def _view(row: dict[str, Any]) -> Any:
+    """What is compared of a result row."""
+    if FULL_DOCUMENTS or "error" in row:
+        return row
+    return {
+        "line": row["line"],
+        "application": row["application"],
+        "decisions": [
+            (
+                d["item"],
+                d["policy"],
+                d["version"],
+                d["outcome"],
+                sorted(r["rule"] for r in d["reasons"]),
+                sorted(u["rule"] for u in d["unknown"]),
+                d["amount"],
+            )
+            for d in row["decisions"]
+        ],
+    }
+
+
+def _same(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert _view(g) == _view(w), (w["line"], w.get("application"))
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [{"item": "SC-MZ-001"}, {}, {"all_items": True}],
+    ids=["item", "own-item", "all-items"],
+)
+def test_duckdb_gives_the_rows_of_the_python_engine(
+    ps: yktrules.PolicySet, selection: dict[str, Any]
+) -> None:
+    want = list(screen_rows(ps, LINES, **selection))
+    got = list(screen_batch(ps, LINES, chunk_size=1200, **selection))
+    _same(got, want)
+    kinds = {r["error"]["type"] for r in got if "error" in r}
+    assert {"facts", "empty", "encoding"} <= kinds
+    if "all_items" not in selection:
+        assert "no_policy" in kinds
+    outcomes = {d["outcome"] for r in got if "decisions" in r for d in r["decisions"]}
+    assert outcomes == {"eligible", "ineligible", "review"}
+
+
+def test_chunk_boundaries_change_nothing(
+    ps: yktrules.PolicySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _lines(42, seed=3)
+    assert len(lines) == 50
+    whole = list(screen_batch(ps, lines))
+    assert [r["line"] for r in whole] == list(range(1, 51))
+    assert list(screen_batch(ps, lines, chunk_size=7)) == whole
+    assert list(screen_batch(ps, lines, chunk_size=1)) == whole
+    _same(whole, list(screen_rows(ps, lines)))
+    monkeypatch.setattr(sql_chunks, "MAX_DECISIONS", 3)  # a chunk also ends on decisions due
+    assert list(screen_batch(ps, lines)) == whole
+
+
+def test_rows_in_equal_rows_out(ps: yktrules.PolicySet) -> None:
+    def rows() -> Any:  # a generator (no length, read once) of texts, bytes and dicts
+        for k, line in enumerate(_lines(200, seed=13)):
+            try:
+                yield json.loads(line) if k % 3 == 0 else line
+            except ValueError:
+                yield line
+
+    got = list(screen_batch(ps, rows(), chunk_size=90, all_items=True))
+    assert [r["line"] for r in got] == list(range(1, 209))
+    assert sum("error" in r for r in got) + sum("decisions" in r for r in got) == 208
+
+
+def test_a_failing_group_query_makes_internal_error_rows(
+    ps: yktrules.PolicySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _lines(120, seed=21)
+    want = list(screen_rows(ps, lines, all_items=True))
+    real = sql_chunks._group_query
+
+    def broken(policy: Any, params: Any, version: str) -> str:
+        if policy.code == "SC-MZ-005":  # 高龄津贴: in force everywhere in Sichuan
+            return "SELECT this is not SQL"
+        return real(policy, params, version)
+
+    monkeypatch.setattr(sql_chunks, "_group_query", broken)
+    got = list(screen_batch(ps, lines, all_items=True, chunk_size=50))
+    assert len(got) == len(lines) == len(want)
+    hit = 0
+    for g, w in zip(got, want, strict=True):
+        assert g["line"] == w["line"]
+        if "decisions" in w and any(d["policy"] == "SC-MZ-005" for d in w["decisions"]):
+            hit += 1
+            assert g["error"]["type"] == "internal"
+            assert "SC-MZ-005" in g["error"]["errors"][0]["message"]
+        else:
+            assert _view(g) == _view(w)
+    assert hit > 100
+
+
+def test_a_chunk_duckdb_fails_on_becomes_internal_error_rows(
+    ps: yktrules.PolicySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _lines(40, seed=8)
+    want = list(screen_rows(ps, lines))
+    real_decide, real_results = sql_chunks.Engine.decide, sql_chunks.Engine.results
+    calls: list[int] = []
+
+    def decide(self: Any, c: Any, summary: Any, json_text: bool) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("DuckDB fell over")
+        real_decide(self, c, summary, json_text)
+
+    def results(self: Any, batch_size: int) -> Any:
+        it = real_results(self, 4)  # small batches: the break loses some rows
+        yield next(it)
+        if len(calls) == 3:
+            it.close()
+            raise RuntimeError("the stream broke")
+        yield from it
+
+    monkeypatch.setattr(sql_chunks.Engine, "decide", decide)
+    monkeypatch.setattr(sql_chunks.Engine, "results", results)
+    got = list(screen_batch(ps, lines, chunk_size=16))
+    assert [g["line"] for g in got] == [w["line"] for w in want] == list(range(1, 49))
+    messages = {k: g["error"]["errors"][0]["message"] for k, g in enumerate(got) if "error" in g}
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        if "error" in w:
+            assert g == w
+        elif 16 <= k < 32:
+            assert "DuckDB fell over" in messages[k]
+        elif k >= 32 and "error" in g:
+            assert "the stream broke" in messages[k]
+        else:
+            assert g == w
+    assert any("the stream broke" in m for m in messages.values())
+    assert any("decisions" in g for g in got[32:])  # the rows decided before the break
+
+
+def test_a_number_duckdb_cannot_hold_is_an_error_row_for_that_row_only(
+    ps: yktrules.PolicySet,
+) -> None:
+    docs = list(synth.population(30, seed=5))
+    huge = dict(docs[17], household=dict(docs[17]["household"], deposits="1e30"))
+    lines = [_text(d) for d in docs[:17]] + [_text(huge)] + [_text(d) for d in docs[18:]]
+    got = list(screen_batch(ps, lines, item="SC-MZ-001"))
+    assert got[17]["error"]["type"] == "internal"
+    assert "cannot load" in got[17]["error"]["errors"][0]["message"]
+    want = list(screen_rows(ps, lines, item="SC-MZ-001"))
+    _same(got[:17] + got[18:], want[:17] + want[18:])
+
+
+# ---- sources and outputs -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    docs = list(synth.population(40, seed=17))
+    d = tmp_path_factory.mktemp("small")
+    jsonl = d / "apps.jsonl"
+    jsonl.write_text("".join(_text(x) + "\n" for x in docs), encoding="utf-8")
+    table = pa.Table.from_pylist(docs)
+    parquet = d / "apps.parquet"
+    pq.write_table(table, parquet, row_group_size=9)
+    return {"docs": docs, "jsonl": jsonl, "parquet": parquet, "table": table, "dir": d}
+
+
+def _table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Output-table rows back in the shape of screen_rows' rows."""
+    out = []
+    for r in table.to_pylist():
+        row = {"line": r["line"], "application": r["application"]}
+        if r["error"] is not None:
+            row["error"] = r["error"]
+        else:
+            row["decisions"] = [_document(d) for d in r["decisions"]]
+        out.append(row)
+    return out
+
+
+def _document(d: dict[str, Any]) -> dict[str, Any]:
+    d = dict(d, as_of=d["as_of"].isoformat())
+    if d["amount_missing"] is None:
+        del d["amount_missing"]
+    if not d["amount_errors"]:
+        del d["amount_errors"]
+    d["unknown"] = [{k: v for k, v in u.items() if k != "errors" or v} for u in d["unknown"]]
+    return d
+
+
+def test_jsonl_and_parquet_inputs_and_outputs_round_trip(
+    ps: yktrules.PolicySet, small: dict[str, Any]
+) -> None:
+    want = list(screen_rows(ps, small["jsonl"].read_bytes().splitlines()))
+    d: Path = small["dir"]
+    for src in (small["jsonl"], small["parquet"]):
+        assert list(screen_batch(ps, src, chunk_size=16)) == want
+        s = screen_to_file(ps, src, d / "out.jsonl", chunk_size=16)
+        assert s.rows == 40 and s.screened == 40 and not s.errors
+        assert sum(s.decisions.values()) == sum(len(r["decisions"]) for r in want)
+        lines = (d / "out.jsonl").read_text(encoding="utf-8").splitlines()
+        assert [json.loads(x) for x in lines] == want
+        s = screen_to_file(ps, src, d / "out.parquet", chunk_size=16)
+        meta = pq.ParquetFile(d / "out.parquet").metadata
+        assert meta.num_rows == 40 and meta.num_row_groups == 3  # one per chunk
+        assert _table_rows(pq.read_table(d / "out.parquet")) == want
+    # the output's own format can be forced, whatever the suffix
+    screen_to_file(ps, small["jsonl"], d / "out.data", format="parquet")
+    assert pq.read_table(d / "out.data").num_rows == 40
+
+
+def test_python_engine_writes_the_same_files(ps: yktrules.PolicySet, small: dict[str, Any]) -> None:
+    d: Path = small["dir"]
+    for fmt in ("jsonl", "parquet"):
+        a, b = d / f"py.{fmt}", d / f"dk.{fmt}"
+        screen_to_file(ps, small["parquet"], a, engine="python", chunk_size=16)
+        screen_to_file(ps, small["parquet"], b, engine="duckdb", chunk_size=16)
+        if fmt == "parquet":
+            assert pq.read_table(a).equals(pq.read_table(b))
+        else:
+            parse = [json.loads(x) for x in a.read_text(encoding="utf-8").splitlines()]
+            assert parse == [json.loads(x) for x in b.read_text(encoding="utf-8").splitlines()]
+
+
+def test_frames_arrow_pandas_and_polars(ps: yktrules.PolicySet, small: dict[str, Any]) -> None:
+    want = list(screen_rows(ps, [_text(x) for x in small["docs"]]))
+    table: pa.Table = small["table"]
+    sources: list[Any] = [table, table.to_reader(max_chunksize=11), small["docs"]]
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    sources += [table.to_pandas(), pd.DataFrame(small["docs"]), pl.from_arrow(table)]
+    for src in sources:
+        got = screen_frame(ps, src, chunk_size=16)
+        assert got.num_rows == 40, type(src)
+        assert _table_rows(got) == want, type(src)
+    frame = screen_frame(ps, table).to_pandas()
+    assert list(frame.columns) == ["line", "application", "error", "decisions"]
+    assert pl.from_arrow(screen_frame(ps, pl.from_arrow(table))).height == 40
+    py = screen_frame(ps, table.to_pandas(), engine="python")
+    assert py.equals(screen_frame(ps, table.to_pandas()))
+
+
+def test_bad_arguments_and_sources_are_clear_errors(ps: yktrules.PolicySet, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        screen_batch(ps, tmp_path / "missing.jsonl")
+    with pytest.raises(InputError, match="unsupported source"):
+        list(screen_batch(ps, 42))
+    with pytest.raises(ArgumentError):
+        screen_batch(ps, [], engine="spark-ish")
+    with pytest.raises(ArgumentError):
+        screen_batch(ps, [], chunk_size=0)
+    with pytest.raises(ArgumentError):
+        screen_batch(ps, [], as_of="2024-02-30")
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match="Parquet"):
+        list(screen_batch(ps, tmp_path / "bad.parquet"))
+
+    def failing() -> Any:
+        yield from [_text(d) for d in synth.population(3, seed=1)]
+        raise ValueError("the host's reader broke")
+
+    with pytest.raises(InputError, match="host's reader broke"):
+        list(screen_batch(ps, failing()))
+    assert list(screen_batch(ps, [])) == []
+    assert screen_frame(ps, []).num_rows == 0
+
+
+def test_progress_bar_goes_to_stderr(
+    ps: yktrules.PolicySet, small: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = list(screen_batch(ps, small["jsonl"], progress=True, chunk_size=16))
+    assert len(rows) == 40
+    out, err = capsys.readouterr()
+    assert out == "" and "screened" in err
+
+
+# ---- the command line --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_cli_engines_agree(small: dict[str, Any], tmp_path: Path, fmt: str) -> None:
+    src = tmp_path / "in.jsonl"
+    lines = small["jsonl"].read_bytes().splitlines()[:12]
+    src.write_bytes(b"\n".join([*lines, b"{bad", b"", b""]))  # 14 lines, the last empty
+    outs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.{fmt}"
+        r = CliRunner().invoke(
+            cli,
+            ["screen", str(src), "--engine", engine, "--out", str(out), "--all-items"],
+            catch_exceptions=False,
+        )
+        assert r.exit_code == 0, r.output
+        assert "Traceback" not in r.output
+        assert "14 行" in r.output and "个决定/秒" in r.output  # the summary
+        outs[engine] = out
+    if fmt == "parquet":
+        assert pq.read_table(outs["python"]).equals(pq.read_table(outs["duckdb"]))
+    else:
+        py = [json.loads(x) for x in outs["python"].read_text(encoding="utf-8").splitlines()]
+        dk = [json.loads(x) for x in outs["duckdb"].read_text(encoding="utf-8").splitlines()]
+        assert py == dk and len(py) == 14 and py[-1]["error"]["type"] == "empty"
+
+
+def test_cli_parquet_input_stdout_and_errors(small: dict[str, Any], tmp_path: Path) -> None:
+    r = CliRunner().invoke(
+        cli,
+        ["screen", str(small["parquet"]), "--engine", "duckdb", "--no-summary"],
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["line"] for x in rows] == list(range(1, 41))
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 nonsense")
+    r = CliRunner().invoke(cli, ["screen", str(bad), "--engine", "duckdb"])
+    assert r.exit_code == 2 and "Parquet" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["screen", str(small["jsonl"]), "--engine", "spark"])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(cli, ["screen", str(small["jsonl"]), "--chunk-size", "0"])
+    assert r.exit_code == 2
