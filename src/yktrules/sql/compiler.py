@@ -87,11 +87,20 @@ def _ym(d: str) -> str:
     return f"(year({d}) * 12 + month({d}))"
 
 
-def years_between(d1: str, d2: str, dialect: Dialect = DUCKDB) -> str:
+AS_OF_YMD = "__as_of_ymd"  # the screening date as YYYYMMDD, a column of the lets' relation
+
+
+def as_of_column() -> str:
+    return f"{_ymd('__as_of')} AS {AS_OF_YMD}"
+
+
+def years_between(d1: str, d2: str, dialect: Dialect = DUCKDB, ymd2: str | None = None) -> str:
     """functions.years_between as an integer: whole years, a 29 February anniversary on 1
-    March (the difference of YYYYMMDD numbers, divided by 10000)."""
-    up = dialect.idiv(f"{_ymd(d2)} - {_ymd(d1)}", "10000")
-    down = dialect.idiv(f"{_ymd(d1)} - {_ymd(d2)}", "10000")
+    March (the difference of YYYYMMDD numbers, divided by 10000).  `ymd2`: d2 as YYYYMMDD,
+    when it is at hand."""
+    y1, y2 = _ymd(d1), ymd2 or _ymd(d2)
+    up = dialect.idiv(f"{y2} - {y1}", "10000")
+    down = dialect.idiv(f"{y1} - {y2}", "10000")
     return f"(CASE WHEN ({d2}) < ({d1}) THEN -{down} ELSE {up} END)"
 
 
@@ -249,7 +258,7 @@ class Compiler:
         if fn == "count":
             return f"CAST({d.length(args[0])} AS BIGINT)"
         if fn == "age":
-            return years_between(args[0], "__as_of", d)
+            return years_between(args[0], "__as_of", d, AS_OF_YMD)
         if fn == "years_between":
             return years_between(args[0], args[1], d)
         if fn == "months_between":

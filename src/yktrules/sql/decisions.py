@@ -19,7 +19,7 @@ from typing import Any
 from .. import ir
 from .. import types as T
 from ..values import Unknown
-from .compiler import Compiler, sql_type
+from .compiler import Compiler, as_of_column, sql_type
 from .dialect import DUCKDB, Dialect
 from .missing import DIVISION_BY_ZERO, Missing
 
@@ -27,6 +27,7 @@ from .missing import DIVISION_BY_ZERO, Missing
 def with_lets(c: Compiler, m: Missing | None, rel: str = "facts") -> str:
     """`rel` with each let's value (``__let0``…) and, with `m`, its missing paths where it is
     unknown (``__letm0``…) added as columns, in declaration order."""
+    rel = f"(SELECT *, {as_of_column()} FROM {rel})"
     for i, let in enumerate(c.policy.lets):
         rel = f"(SELECT *, {c.expr(let.expr)} AS {c.let_column(i)} FROM {rel})"
         if m is not None:
