@@ -1,9 +1,12 @@
 """Batch screening throughput: `yktrules.sql.screen_to_file` on a synthetic population.
 
-    .venv/bin/python benchmarks/bench_batch.py 20000 --all-items
-    .venv/bin/python benchmarks/bench_batch.py 100000 --format parquet --engine duckdb
+    .venv/bin/python benchmarks/bench_batch.py 20000 --all-items            # both engines
+    .venv/bin/python benchmarks/bench_batch.py 1000000 --all-items --format parquet
+    .venv/bin/python benchmarks/bench_batch.py 100000 --engine duckdb       # one engine
 
-Writes the population once (``--work``, default a temporary folder) and prints rows/s,
+Writes the population once (``--work``, default a temporary folder).  With ``--engine both``
+(the default) each engine screens it in a process of its own, one after the other, so that
+each peak resident memory is its own; the table compares them.  Per engine: rows/s,
 decisions/s, where the time went (validation runs in a worker thread, overlapping the
 engine and the writing) and the process's peak resident memory.
 """
@@ -11,7 +14,9 @@ engine and the writing) and the process's peak resident memory.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +35,7 @@ def main() -> None:
     ap.add_argument("rows", type=int)
     ap.add_argument("--all-items", action="store_true", help="every item in force per row")
     ap.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
-    ap.add_argument("--engine", choices=["python", "duckdb"], default="duckdb")
+    ap.add_argument("--engine", choices=["python", "duckdb", "both"], default="both")
     ap.add_argument("--chunk-size", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
@@ -44,6 +49,9 @@ def main() -> None:
     src = work / f"population-{args.rows}-{args.seed}.jsonl"
     if not src.exists():
         synth.write_jsonl(src, args.rows, seed=args.seed)
+    if args.engine == "both":
+        compare(args, work)
+        return
     ps = yktrules.load(ROOT / "policies", validate=args.validate)
     t0 = time.perf_counter()
     s = screen_to_file(
@@ -65,6 +73,32 @@ def main() -> None:
         f"{s.engine_seconds:.1f} s, writing {s.write_seconds:.1f} s; "
         f"errors {dict(s.errors)}; peak RSS {peak:,.0f} MB"
     )
+    figures = {"seconds": seconds, "rows": args.rows, "decisions": decisions, "peak_mb": peak}
+    print("FIGURES " + json.dumps(figures))
+
+
+def compare(args: argparse.Namespace, work: Path) -> None:
+    """Each engine in a process of its own, then the figures side by side."""
+    rows: dict[str, dict[str, float]] = {}
+    for engine in ("duckdb", "python"):
+        cmd = [sys.executable, __file__, str(args.rows), "--engine", engine, "--work", str(work)]
+        cmd += ["--format", args.format, "--chunk-size", str(args.chunk_size)]
+        cmd += ["--seed", str(args.seed), "--validate", args.validate]
+        cmd += ["--all-items"] if args.all_items else []
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("FIGURES "):
+                rows[engine] = json.loads(line[8:])
+            else:
+                print(line)
+    base = rows["python"]["seconds"]
+    print("\n| engine | seconds | decisions/s | peak RSS MB | speed vs python |")
+    print("|---|---:|---:|---:|---:|")
+    for engine, f in rows.items():
+        print(
+            f"| {engine} | {f['seconds']:.1f} | {f['decisions'] / f['seconds']:,.0f} | "
+            f"{f['peak_mb']:,.0f} | {base / f['seconds']:.2f}x |"
+        )
 
 
 if __name__ == "__main__":
