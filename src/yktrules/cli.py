@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import regions
-from .errors import FactsError, NoPolicyError, PolicyError, render_all
+from .errors import ArgumentError, FactsError, NoPolicyError, PolicyError, render_all
 from .loader import load_sources, read_sources
 from .policyset import PolicySet, load
 from .tester import Runner, find_case_files
@@ -262,11 +263,13 @@ def test(
 @click.option("--summary/--no-summary", default=True, help="print counts to stderr")
 @click.option(
     "--engine",
-    type=click.Choice(["python", "duckdb"]),
+    type=click.Choice(["python", "duckdb", "spark"]),
     default="python",
     show_default=True,
-    help="python: row by row; duckdb: compiled SQL, in chunks",
+    help="python: row by row; duckdb: compiled SQL, in chunks; spark: compiled SQL on "
+    "PySpark (master from --master or SPARK_MASTER, default local; needs --out)",
 )
+@click.option("--master", help="Spark master URL for --engine spark (default: $SPARK_MASTER)")
 @click.option(
     "--format",
     "fmt",
@@ -297,6 +300,7 @@ def screen(
     fmt: str | None,
     chunk_size: int,
     progress: bool | None,
+    master: str | None,
 ) -> None:
     """Screen many applications (JSON Lines, or Parquet by its suffix): one output row per
     input row, in order."""
@@ -308,6 +312,9 @@ def screen(
         _fail(f"文件不存在 / no such file: {input_file}", 2)
     source: Any = sys.stdin.buffer if input_file == "-" else input_file
     fmt = output_format(out_file, fmt)
+    if engine == "spark":
+        _screen_spark(ps, input_file, out_file, item, all_items, as_of, master, fmt, summary)
+        return
     out: Any = out_file
     if out_file is None:
         out = sys.stdout.buffer if fmt == "parquet" else sys.stdout
@@ -336,6 +343,50 @@ def screen(
     except Exception as e:  # the engine must not print a traceback
         _fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
     if summary:
+        _print_summary(ps, result)
+
+
+def _screen_spark(
+    ps: PolicySet,
+    input_file: str,
+    out_file: str | None,
+    item: str | None,
+    all_items: bool,
+    as_of: date | None,
+    master: str | None,
+    fmt: str,
+    summary: bool,
+) -> None:
+    """`screen --engine spark`: the same rows, decided by Spark SQL (docs/spark.md)."""
+    if out_file is None or input_file == "-":
+        _fail("--engine spark 需要输入文件和 --out 输出路径 / needs an input file and --out", 2)
+    try:
+        from .sql.spark_runner import screen_spark
+    except ImportError:
+        _fail("未安装 PySpark / pyspark is not installed: pip install 'yktrules[spark]'", 2)
+    try:
+        s = screen_spark(
+            ps,
+            input_file,
+            out_file,
+            item=item,
+            all_items=all_items,
+            as_of=as_of,
+            master=master or os.environ.get("SPARK_MASTER"),
+            format="parquet" if fmt == "parquet" else "jsonl",
+        )
+    except ArgumentError as e:
+        _fail(str(e), 2)
+    except Exception as e:  # the engine must not print a traceback
+        _fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
+    if summary:
+        from .sql.runner import Summary
+
+        result = Summary(rows=s["rows"], screened=s["screened"], seconds=s["seconds"])
+        result.errors.update(s["errors"])
+        for it, outcomes in s["items"].items():
+            for outcome, n in outcomes.items():
+                result.decisions[(it, outcome)] += n
         _print_summary(ps, result)
 
 
