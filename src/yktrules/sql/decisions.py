@@ -79,6 +79,34 @@ def _error_type(d: Dialect) -> str:
     return d.struct_type([("message", d.string), ("source", d.string)])
 
 
+def part_types(d: Dialect) -> tuple[str, str, str]:
+    """The SQL types of a decision document's error, reason and unknown-rule items."""
+    text, error_t = d.string, _error_type(d)
+    reason_t = d.struct_type([(k, text) for k in ("rule", "kind", "message", "source")])
+    unknown_t = d.struct_type(
+        [
+            ("rule", text),
+            ("kind", text),
+            ("missing", d.list_type(text)),
+            ("message", text),
+            ("source", text),
+            ("errors", d.list_type(error_t)),
+        ]
+    )
+    return error_t, reason_t, unknown_t
+
+
+def decision_type(d: Dialect = DUCKDB) -> str:
+    """The SQL type of the ``decision`` column of :func:`compile_decisions`."""
+    error, reason, unknown = part_types(d)
+    s = d.string
+    fields = [(k, s) for k in ("item", "policy", "title", "version")]
+    fields += [("as_of", "DATE"), ("outcome", s), ("reasons", d.list_type(reason))]
+    fields += [("unknown", d.list_type(unknown)), ("amount", s), ("period", s)]
+    fields += [("amount_missing", d.list_type(s)), ("amount_errors", d.list_type(error))]
+    return d.struct_type(fields)
+
+
 def _errors(d: Dialect, m: str, can_fail: bool = True) -> str:
     """The evaluation errors among missing entries (empty when the value cannot fail)."""
     if not can_fail:
@@ -153,19 +181,7 @@ def compile_decisions(
             ("errors", _errors(d, f"__m{k}", m.can_fail(r.cond))),
         ]
         unknown.append((f"__r{k} IS NULL", d.struct(fields)))
-    text = d.string
-    error_t = _error_type(d)
-    reason_t = d.struct_type([(k, text) for k in ("rule", "kind", "message", "source")])
-    unknown_t = d.struct_type(
-        [
-            ("rule", text),
-            ("kind", text),
-            ("missing", d.list_type(text)),
-            ("message", text),
-            ("source", text),
-            ("errors", d.list_type(error_t)),
-        ]
-    )
+    error_t, reason_t, unknown_t = part_types(d)
     eligible = "__outcome = 'eligible'"
     amount_fails = policy.amount is not None and m.can_fail(policy.amount)
     decision = d.struct(

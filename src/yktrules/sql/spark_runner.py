@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..batch import error_row, internal_message, line_text, peek_id
 from ..errors import ArgumentError, FactsError, NoPolicyError
 from ..values import Unknown
+from . import decisions
 from .compiler import sql_type
 from .decisions import compile_decisions
 from .io import application_text
@@ -59,24 +60,7 @@ _SQL_ONLY_KEYS = r',"(?:errors|amount_errors)":\[\]|,"amount_missing":null'
 
 def decision_type() -> str:
     """The Spark type of a decision document (the ``decision`` column)."""
-    d, s = SPARK, _TEXT
-    error = d.struct_type([("message", s), ("source", s)])
-    reason = d.struct_type([(k, s) for k in ("rule", "kind", "message", "source")])
-    unknown = d.struct_type(
-        [
-            ("rule", s),
-            ("kind", s),
-            ("missing", d.list_type(s)),
-            ("message", s),
-            ("source", s),
-            ("errors", d.list_type(error)),
-        ]
-    )
-    fields = [(k, s) for k in ("item", "policy", "title", "version")]
-    fields += [("as_of", "DATE"), ("outcome", s), ("reasons", d.list_type(reason))]
-    fields += [("unknown", d.list_type(unknown)), ("amount", s), ("period", s)]
-    fields += [("amount_missing", d.list_type(s)), ("amount_errors", d.list_type(error))]
-    return d.struct_type(fields)
+    return decisions.decision_type(SPARK)
 
 
 # ------------------------------------------------------------------ on the executors
