@@ -171,7 +171,7 @@ class Let(Item):
 
 @attrs.frozen
 class Rule(Item):
-    kind: str  # "require" | "deny" | "review" (English, whatever was written)
+    kind: str  # "require" | "deny" | "review" | "alert" (English, whatever was written)
     name: str
     name_span: Span
     message: Message
@@ -204,9 +204,20 @@ class Policy(Node):
 
 
 @attrs.frozen
+class Audit(Node):
+    """`audit CODE TITLE { ... }`: rules over a payment roster (docs/audits.md)."""
+
+    code: str
+    code_span: Span
+    title: str
+    items: tuple[Item, ...]
+
+
+@attrs.frozen
 class Module:
     """One parsed `.ykt` file."""
 
     file: str
     text: str
     policies: tuple[Policy, ...]
+    audits: tuple[Audit, ...] = ()

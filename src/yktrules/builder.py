@@ -29,6 +29,8 @@ _RULE_KINDS = {
     "排除": "deny",
     "review": "review",
     "复核": "review",
+    "alert": "alert",
+    "预警": "alert",
 }
 _COMPARE = {"==", "!=", "<", "<=", ">", ">=", "in", "属于", "within", "位于"}
 _COMPARE_EN = {"属于": "in", "位于": "within"}
@@ -39,8 +41,10 @@ _IDENT = re.compile(r"^[^\W\d]\w*$")
 
 def build_module(tree: Tree, text: str, file: str, problems: list[SyntaxProblem]) -> ast.Module:
     b = _Builder(file, problems)
-    policies = tuple(b.policy(t) for t in tree.children if isinstance(t, Tree))
-    return ast.Module(file=file, text=text, policies=policies)
+    forms = [t for t in tree.children if isinstance(t, Tree)]
+    policies = tuple(b.policy(t) for t in forms if t.data == "policy")
+    audits = tuple(b.audit(t) for t in forms if t.data == "audit")
+    return ast.Module(file=file, text=text, policies=policies, audits=audits)
 
 
 class _Builder:
@@ -109,6 +113,17 @@ class _Builder:
             title=self.string(title_tok),
             parent=parent,
             parent_span=self.tspan(parent_tok) if parent_tok is not None else None,
+            items=tuple(self.item(i) for i in items),
+        )
+
+    def audit(self, t: Tree) -> ast.Audit:
+        kids: list[Any] = [k for k in t.children if k is not None]
+        code_tok, title_tok, *items = kids
+        return ast.Audit(
+            span=self.span(t),
+            code=self.string(code_tok),
+            code_span=self.tspan(code_tok),
+            title=self.string(title_tok),
             items=tuple(self.item(i) for i in items),
         )
 

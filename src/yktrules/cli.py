@@ -447,11 +447,13 @@ def docs_(policies: str, docs_dir: str, check: bool) -> None:
 
 
 # ---- commands that live with their feature: one import and one add_command each ----
+from .audit.command import audit_command  # noqa: E402
 from .diff.command import diff  # noqa: E402
 from .format.command import fmt  # noqa: E402
 from .synth_command import synth_command  # noqa: E402
 from .testing.command import fuzz_command  # noqa: E402
 
+cli.add_command(audit_command)
 cli.add_command(diff)
 cli.add_command(fmt)
 cli.add_command(fuzz_command)

@@ -117,6 +117,22 @@ def _avg(_: date, xs: list[Any]) -> Any:
     return DECIMAL_CONTEXT.divide(_sum(_, xs), Decimal(len(xs)))
 
 
+def _distinct_check(args: Sequence[T.Type]) -> T.Type | str:
+    a = args[0]
+    if isinstance(a, T.AnyT):
+        return T.ANY
+    if not isinstance(a, T.ListT) or isinstance(a.elem, T.ListT | T.RecordT):
+        return f"参数须为数值、文本、日期或真假值的列表，实际是{a.show()}"
+    return a
+
+
+def _distinct(_: date, xs: list[Any]) -> Any:
+    k = _elements_known(xs)
+    if k.__class__ is Unknown:
+        return k  # an unknown element might equal a known one: the count is unknown
+    return list(dict.fromkeys(xs))
+
+
 def _exists(_: date, xs: list[Any]) -> bool:
     return len(xs) > 0
 
@@ -226,6 +242,15 @@ BUILTINS: list[Function] = [
         strict=False,
     ),
     Function("abs", "绝对值", 1, _num, _abs, "absolute value"),
+    Function(
+        "distinct",
+        "去重",
+        1,
+        _distinct_check,
+        _distinct,
+        "the list without repeated values (first occurrences, in order); unknown when an "
+        "element is unknown",
+    ),
 ]
 
 

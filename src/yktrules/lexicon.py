@@ -12,6 +12,8 @@ KEYWORDS: list[tuple[str, str, str, str]] = [
     ("require", "必须", "REQUIRE", "a condition the applicant must satisfy"),
     ("deny", "排除", "DENY", "a condition that excludes the applicant"),
     ("review", "复核", "REVIEW", "a condition that sends the case to a caseworker"),
+    ("audit", "稽核", "_AUDIT", "starts an audit over a payment roster (docs/audits.md)"),
+    ("alert", "预警", "ALERT", "an audit's condition that raises a finding"),
     ("override", "覆盖", "_OVERRIDE", "replaces an inherited rule or let"),
     ("drop", "删除", "_DROP", "removes an inherited rule (with a justification)"),
     ("any", "任一", "ANY", "some element satisfies"),

@@ -21,8 +21,14 @@ PARAM_TYPES: dict[str, types.Type] = {
     "date": types.DATE,
     "boolean": types.BOOLEAN,
 }
-_KEYS = ("title", "unit", "type", "values")
-_ZH_KEYS = {"标题": "title", "单位": "unit", "类型": "type", "取值": "values"}
+_KEYS = ("title", "unit", "type", "per_item", "values")
+_ZH_KEYS = {
+    "标题": "title",
+    "单位": "unit",
+    "类型": "type",
+    "按项目": "per_item",
+    "取值": "values",
+}
 
 
 @attrs.frozen
@@ -31,19 +37,24 @@ class ParamDecl:
     title: str
     unit: str | None
     type: str
-    # region code -> ((date, value), ...) sorted by date
+    # region code -> ((date, value), ...) sorted by date; "ITEM/REGION" when per_item
     values: Mapping[str, tuple[tuple[date, Any], ...]]
     span: Span
+    per_item: bool = False  # set per subsidy item (audits only, docs/audits.md)
 
     @property
     def lang_type(self) -> types.Type:
         return PARAM_TYPES[self.type]
 
-    def resolve(self, region: str, as_of: date) -> tuple[str, date, Any] | None:
+    def resolve(
+        self, region: str, as_of: date, item: str | None = None
+    ) -> tuple[str, date, Any] | None:
         """Most specific region key containing `region` with a value dated on or before
-        `as_of`; its latest such value.  None when there is none (the parameter is unknown)."""
+        `as_of`; its latest such value.  None when there is none (the parameter is unknown).
+        A per-item parameter looks among `item`'s values only."""
+        prefix = f"{item}/" if self.per_item else ""
         for key in regions.ancestors(region):
-            series = self.values.get(key)
+            series = self.values.get(prefix + key)
             if not series:
                 continue
             i = bisect_right(series, as_of, key=lambda e: e[0])
@@ -192,71 +203,97 @@ def _decl(
                 )
             )
             ptype = None
+    per_item = False
+    if "per_item" in fields:
+        k, per_item = fields["per_item"]
+        if not isinstance(per_item, bool):
+            diags.append(_diag("E302", "per_item/按项目 须为 true 或 false", at((*base, k)), text))
+            per_item = False
     values: dict[str, tuple[tuple[date, Any], ...]] = {}
     if "values" in fields:
         k, vals = fields["values"]
         vbase = (*base, k)
+        shape = "「项目代码: {地区代码: {日期: 值}}」" if per_item else "「地区代码: {日期: 值}」"
         if not isinstance(vals, dict) or not vals:
-            diags.append(
-                _diag(
-                    "E302",
-                    f"参数 `{name}` 的 values 须为「地区代码: {{日期: 值}}」映射",
-                    at(vbase),
-                    text,
-                )
-            )
-        else:
-            for region, series in vals.items():
-                rpath = (*vbase, region)
-                rcode = str(region)
-                if not regions.is_code(rcode):
+            diags.append(_diag("E302", f"参数 `{name}` 的 values 须为{shape}映射", at(vbase), text))
+        elif per_item:
+            for item, by_region in vals.items():
+                if not isinstance(by_region, dict) or not by_region:
                     diags.append(
                         _diag(
-                            "E305",
-                            f"无效的行政区划代码 `{region}` / a region key must "
-                            'be a 6-digit division code, e.g. "511000"',
-                            at(rpath, True),
+                            "E302",
+                            f"项目 {item} 的取值须为「地区代码: {{日期: 值}}」映射",
+                            at((*vbase, item)),
                             text,
-                            hint='写作 "511000"',
                         )
                     )
                     continue
-                if not isinstance(series, dict) or not series:
-                    diags.append(
-                        _diag("E302", f"地区 {rcode} 的取值须为「日期: 值」映射", at(rpath), text)
-                    )
-                    continue
-                entries: list[tuple[date, Any]] = []
-                for d, v in series.items():
-                    dpath = (*rpath, d)
-                    if not isinstance(d, date) or isinstance(d, datetime):
-                        diags.append(
-                            _diag(
-                                "E304",
-                                f"`{d}` 不是有效日期 / each value is keyed by "
-                                "its start date, YYYY-MM-DD",
-                                at(dpath, True),
-                                text,
-                            )
-                        )
-                        continue
-                    cv = _coerce(v, ptype)
-                    if cv is _BAD:
-                        diags.append(
-                            _diag(
-                                "E306",
-                                f"参数 `{name}` 的取值 `{v}` 不是 {ptype} 类型 / "
-                                "value of the wrong type",
-                                at(dpath),
-                                text,
-                            )
-                        )
-                        continue
-                    entries.append((d, cv))
-                values[rcode] = tuple(sorted(entries, key=lambda e: e[0]))
+                _series(name, ptype, by_region, (*vbase, item), f"{item}/", values, at, text, diags)
+        else:
+            _series(name, ptype, vals, vbase, "", values, at, text, diags)
     if len(diags) > n_before or ptype is None:
         return None
-    return ParamDecl(name, str(title), None if unit is None else str(unit), ptype, values, span)
+    return ParamDecl(
+        name, str(title), None if unit is None else str(unit), ptype, values, span, per_item
+    )
+
+
+def _series(
+    name: str,
+    ptype: str | None,
+    vals: dict[Any, Any],
+    vbase: tuple[Any, ...],
+    prefix: str,
+    values: dict[str, tuple[tuple[date, Any], ...]],
+    at: Any,
+    text: str,
+    diags: list[Diagnostic],
+) -> None:
+    """Each region's dated values of `vals` into `values`, keyed by `prefix` + region."""
+    for region, series in vals.items():
+        rpath = (*vbase, region)
+        rcode = str(region)
+        if not regions.is_code(rcode):
+            diags.append(
+                _diag(
+                    "E305",
+                    f"无效的行政区划代码 `{region}` / a region key must "
+                    'be a 6-digit division code, e.g. "511000"',
+                    at(rpath, True),
+                    text,
+                    hint='写作 "511000"',
+                )
+            )
+            continue
+        if not isinstance(series, dict) or not series:
+            diags.append(_diag("E302", f"地区 {rcode} 的取值须为「日期: 值」映射", at(rpath), text))
+            continue
+        entries: list[tuple[date, Any]] = []
+        for d, v in series.items():
+            dpath = (*rpath, d)
+            if not isinstance(d, date) or isinstance(d, datetime):
+                diags.append(
+                    _diag(
+                        "E304",
+                        f"`{d}` 不是有效日期 / each value is keyed by its start date, YYYY-MM-DD",
+                        at(dpath, True),
+                        text,
+                    )
+                )
+                continue
+            cv = _coerce(v, ptype)
+            if cv is _BAD:
+                diags.append(
+                    _diag(
+                        "E306",
+                        f"参数 `{name}` 的取值 `{v}` 不是 {ptype} 类型 / value of the wrong type",
+                        at(dpath),
+                        text,
+                    )
+                )
+                continue
+            entries.append((d, cv))
+        values[prefix + rcode] = tuple(sorted(entries, key=lambda e: e[0]))
 
 
 _BAD = object()

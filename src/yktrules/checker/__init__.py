@@ -32,7 +32,12 @@ def check(
         cp = PolicyChecker(r, app, params, funcs, rep).check()
         if cp is not None:
             checked[code] = cp
-    return checked, rep.diagnostics
+    diags = rep.diagnostics
+    if any(m.audits for m in modules):  # `yktrules check` covers audits too (docs/audits.md)
+        from ..audit.check import check_audits
+
+        diags = diags + check_audits(modules, params, funcs, sources)[1]
+    return checked, diags
 
 
 __all__ = ["check"]

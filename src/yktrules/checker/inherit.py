@@ -250,6 +250,14 @@ def _resolve_one(
                     continue
                 lets.append(RLet(it.name, it.expr, it.span, p.code, (depth, idx), False))
         elif isinstance(it, ast.Rule):
+            if it.kind == "alert":
+                rep.error(
+                    "E127",
+                    "`alert`/`预警` 只能写在稽核规则（audit）中；政策的规则用 require、deny "
+                    "或 review / alerts belong in audits",
+                    it.span,
+                )
+                continue
             if it.name in own_rules:
                 rep.error(
                     "E120",

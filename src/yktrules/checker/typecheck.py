@@ -43,6 +43,8 @@ def _path(node: ir.Node) -> str | None:
 
 
 class PolicyChecker:
+    allow_per_item = False  # per-item parameters (params.ParamDecl.per_item): audits only
+
     def __init__(
         self,
         r: Resolved,
@@ -370,6 +372,13 @@ class PolicyChecker:
                     f"参数 `{e.name}` 没有在任何 .params.yaml 中声明 / unknown parameter",
                     e.name_span,
                     _did_you_mean(e.name, list(self.params.decls)),
+                )
+            if decl.per_item and not self.allow_per_item:
+                return self.err(
+                    "E213",
+                    f"参数 `{e.name}` 按项目设定（per_item），只能在稽核规则（audit）中使用 / "
+                    "per-item parameters are for audits",
+                    e.name_span,
                 )
             self.params_used.add(e.name)
             return ir.Param(decl.lang_type, sp, e.name)

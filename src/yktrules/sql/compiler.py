@@ -279,7 +279,9 @@ class Compiler:
         if fn == "abs":
             return f"abs({args[0]})"
         lst = args[0]
-        if fn == "sum":
+        if fn == "distinct":
+            body = d.list_distinct(lst)
+        elif fn == "sum":
             body = d.list_sum(lst)
         elif fn == "min":
             body = d.list_min(lst)

@@ -61,6 +61,14 @@ class Dialect:
     def contains(self, lst: str, x: str) -> str:
         return f"list_contains({lst}, {x})"
 
+    def ordered_list(self, expr: str, order: str) -> str:
+        """An aggregate: the group's values of `expr` as a list, ordered by `order`."""
+        return f"list({expr} ORDER BY {order})"
+
+    def list_distinct(self, lst: str) -> str:
+        """A list without repeated values (its elements are known: no NULLs)."""
+        return f"list_distinct({lst})"
+
     def list_max(self, lst: str) -> str:
         return f"list_max({lst})"
 

@@ -91,6 +91,13 @@ class SparkDialect(Dialect):
     def contains(self, lst: str, x: str) -> str:
         return f"array_contains({lst}, {x})"
 
+    def ordered_list(self, expr: str, order: str) -> str:
+        pairs = f"array_sort(collect_list(named_struct('o', {order}, 'v', {expr})))"
+        return f"transform({pairs}, __ol -> __ol.v)"
+
+    def list_distinct(self, lst: str) -> str:
+        return f"array_distinct({lst})"
+
     def list_max(self, lst: str) -> str:
         return f"array_max({lst})"
 

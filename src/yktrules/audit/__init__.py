@@ -1,0 +1,140 @@
+"""Roster audits: rules in the policy language that look across a payment roster and other
+departments' registries (docs/audits.md).
+
+    audits = yktrules.audit.load_audits("audits/")
+    report = audits.run(rows, {"deaths": deaths, "agents": agents}, engine="duckdb")
+    for f in report.findings: print(f.audit, f.message, [r.line for r in f.records])
+
+The pipeline is the policies' own: text → parse tree → AST → checked stages (:mod:`.check`)
+→ the reference interpreter (:mod:`.reference`) or SQL (:mod:`.sql`, run by :mod:`.duck`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import attrs
+
+from ..errors import Diagnostic, PolicyError
+from ..functions import Function, HostFunction, table
+from ..params import ParamTable, load_param_files
+from ..roster.models import Payment
+from .check import CheckedAudit, check_audits
+from .result import AuditOutcome, Finding, Record
+
+__all__ = [
+    "AuditOutcome",
+    "AuditReport",
+    "AuditSet",
+    "CheckedAudit",
+    "Finding",
+    "Record",
+    "load_audits",
+]
+
+Engine = Literal["duckdb", "python"]
+
+
+@attrs.frozen
+class AuditReport:
+    outcomes: tuple[AuditOutcome, ...]
+    rows: int
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for o in self.outcomes for f in o.findings]
+
+
+@attrs.frozen
+class AuditSet:
+    audits: Mapping[str, CheckedAudit]
+    params: ParamTable
+    funcs: dict[str, Function]
+    diagnostics: tuple[Diagnostic, ...] = ()  # warnings
+
+    def run(
+        self,
+        rows: Sequence[Payment] | Sequence[tuple[Record, Payment]],
+        registries: Mapping[str, Sequence[Any] | None] | None = None,
+        *,
+        engine: Engine = "duckdb",
+        as_of: date | None = None,
+        codes: Sequence[str] | None = None,
+        unmask: bool = False,
+    ) -> AuditReport:
+        """Every audit (or those in `codes`) over the roster `rows`.  A registry that is
+        absent or None is *not supplied*: joins to it are unknown, never empty."""
+        pairs: list[tuple[Record, Payment]] = []
+        for i, r in enumerate(rows):
+            if isinstance(r, Payment):
+                pairs.append((Record("<roster>", i + 1, r.id), r))
+            else:
+                pairs.append(cast(tuple[Record, Payment], r))
+        regs = dict(registries or {})
+        day = as_of or date.today()
+        chosen = [self.audits[c] for c in codes] if codes else list(self.audits.values())
+        if engine == "python":
+            from .reference import run_reference
+
+            outs = [
+                run_reference(a, pairs, regs, self.params, self.funcs, day, unmask=unmask)
+                for a in chosen
+            ]
+        elif engine == "duckdb":
+            from .duck import run_duckdb
+
+            outs = run_duckdb(chosen, pairs, regs, self.params, day, unmask=unmask)
+        else:
+            raise ValueError(f"unknown engine {engine!r}")
+        return AuditReport(tuple(outs), len(pairs))
+
+
+def load_audits(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    params: Sequence[str | Path] = (),
+    functions: Sequence[HostFunction] = (),
+) -> AuditSet:
+    """Read and check the audits under `paths` (``.ykt`` files with ``audit`` forms, and the
+    ``.params.yaml`` beside them), with parameter files from `params` too (a policy library,
+    say).  Raises :class:`yktrules.PolicyError` listing every problem."""
+    from ..loader import read_sources
+    from ..parser import parse
+
+    plist = [paths] if isinstance(paths, str | Path) else list(paths)
+    sources, diags = read_sources(plist)
+    extra_params: list[tuple[str, str]] = []
+    if params:
+        psources, pdiags = read_sources(list(params))
+        diags += pdiags
+        extra_params = list(psources.params)
+    modules = []
+    for file, text in sources.policies:
+        m, ds = parse(text, file)
+        diags += ds
+        if m is not None:
+            modules.append(m)
+            if m.policies:
+                diags.append(
+                    Diagnostic(
+                        "E407",
+                        "稽核目录中出现了政策；政策放在政策库（--policies）中 / a policy in the "
+                        "audits folder",
+                        m.policies[0].code_span,
+                    )
+                )
+    ptable, pd = load_param_files([*sources.params, *extra_params])
+    diags += pd
+    funcs = table(functions)
+    all_text = dict(sources.policies) | dict(sources.params) | dict(extra_params)
+    audits, cd = check_audits(modules, ptable, funcs, all_text)
+    diags += cd
+    if not audits and not any(d.is_error for d in diags):
+        where = ", ".join(map(str, plist))
+        diags.append(Diagnostic("E407", f"没有找到任何稽核规则 / no audits in {where}", None))
+    if any(d.is_error for d in diags):
+        raise PolicyError(diags)
+    return AuditSet(audits, ptable, funcs, tuple(diags))

@@ -1,0 +1,174 @@
+"""`yktrules audit --audits DIR ROSTER…`: run roster audits, write findings as JSON Lines,
+print a summary table for supervisors.  A thin layer over :func:`yktrules.audit.load_audits`.
+
+    yktrules audit --audits audits/ roster-2025-03.csv roster-2025-04.csv \\
+        --deaths deaths.csv --agents agents.csv --out findings.jsonl
+
+Exit codes: 0 ran (with or without findings; ``--fail-on-findings`` makes findings 1);
+1 the audits do not check; 2 bad arguments or an unreadable file.  Bad roster rows are
+reported as error rows and counted; they are never dropped silently."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from decimal import Decimal
+from typing import Any, NoReturn, TextIO
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import PolicyError, YktError
+from ..roster.models import TABLES, Payment
+from . import AuditReport, Engine, load_audits
+from .result import Record
+
+_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    _err.print(message, markup=False)
+    sys.exit(code)
+
+
+def _date(_ctx: Any, _param: Any, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` 不是有效日期，请写作 YYYY-MM-DD") from None
+
+
+def _read(path: str, model: Any) -> tuple[list[tuple[int, Any]], list[Any]]:
+    from ..roster.io import read_table
+
+    try:
+        t = read_table(path, model)
+    except YktError as e:
+        _fail(f"无法读取 / cannot read {path}: {e}", 2)
+    except OSError as e:
+        _fail(f"无法读取 / cannot read {path}: {e.strerror or e}", 2)
+    return list(t.rows), list(t.errors)
+
+
+def _mask(text: str, unmask: bool) -> str:
+    if unmask:
+        return text
+    from ..privacy import mask_text
+
+    return mask_text(text)
+
+
+@click.command("audit")
+@click.option("--audits", "audits_dir", default="audits", show_default=True, type=click.Path())
+@click.argument("rosters", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--policies",
+    type=click.Path(),
+    help="also read parameter tables from this policy library",
+)
+@click.option("--deaths", type=click.Path(), help="death register (CSV, JSON Lines or Parquet)")
+@click.option("--agents", type=click.Path(), help="register of authorised agents (代领登记)")
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True
+)
+@click.option("--only", help="comma-separated audit codes to run (default: all)")
+@click.option("--as-of", callback=_date, help="audit date, YYYY-MM-DD (default: today)")
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="findings file (default: stdout)"
+)
+@click.option("--unmask", is_flag=True, help="show ID numbers, names and card numbers in full")
+@click.option("--fail-on-findings", is_flag=True, help="exit 1 when there is any finding")
+def audit_command(
+    audits_dir: str,
+    rosters: tuple[str, ...],
+    policies: str | None,
+    deaths: str | None,
+    agents: str | None,
+    engine: str,
+    only: str | None,
+    as_of: date | None,
+    out_file: str | None,
+    unmask: bool,
+    fail_on_findings: bool,
+) -> None:
+    """Run roster audits (稽核) over payment rosters and registries."""
+    try:
+        audits = load_audits(audits_dir, params=[policies] if policies else [])
+    except PolicyError as e:
+        _fail(f"稽核目录 {audits_dir} 未通过检查 / the audits do not check:\n\n{e}", 1)
+    codes = [c.strip() for c in only.split(",") if c.strip()] if only else None
+    for c in codes or ():
+        if c not in audits.audits:
+            _fail(f"没有稽核 `{c}` / no such audit; 可用：{', '.join(audits.audits)}", 2)
+    rows: list[tuple[Record, Payment]] = []
+    bad: list[Any] = []
+    for path in rosters:
+        good, errors = _read(path, Payment)
+        rows += [(Record(path, line, p.id), p) for line, p in good]
+        bad += errors
+    registries: dict[str, list[Any] | None] = {}
+    for name, reg_path in (("deaths", deaths), ("agents", agents)):
+        if reg_path is None:
+            registries[name] = None
+            continue
+        good, errors = _read(reg_path, TABLES[name])
+        registries[name] = [m for _, m in good]
+        bad += errors
+    eng: Engine = "python" if engine == "python" else "duckdb"
+    report = audits.run(rows, registries, engine=eng, as_of=as_of, codes=codes, unmask=unmask)
+    try:
+        out: TextIO = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
+    except OSError as e:
+        _fail(f"无法写入 / cannot write {out_file}: {e.strerror or e}", 2)
+    try:
+        for b in bad:
+            row = {
+                "error": "input",
+                "source": b.source,
+                "line": b.line,
+                "errors": [
+                    {"path": x["path"], "message": _mask(x["message"], unmask)} for x in b.errors
+                ],
+            }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for f in report.findings:
+            out.write(json.dumps(f.to_dict(), ensure_ascii=False) + "\n")
+    finally:
+        if out_file:
+            out.close()
+    _summary(report, len(bad), registries)
+    if fail_on_findings and report.findings:
+        sys.exit(1)
+
+
+def _summary(report: AuditReport, bad: int, registries: dict[str, Any]) -> None:
+    t = Table(title=f"稽核结果：{report.rows} 条发放记录" + (f"，{bad} 行无法读取" if bad else ""))
+    for col in (
+        "稽核",
+        "名称",
+        "对象数",
+        "预警",
+        "涉及记录",
+        "涉及金额（元）",
+        "无法判断",
+        "缺少的登记表",
+    ):
+        t.add_column(col)
+    for o in report.outcomes:
+        records = {r for f in o.findings for r in f.records}
+        amount = sum((f.amount for f in o.findings), Decimal(0))
+        t.add_row(
+            o.audit,
+            o.title,
+            str(o.subjects),
+            str(len(o.findings)),
+            str(len(records)),
+            format(amount.quantize(Decimal("0.01")), "f"),
+            str(o.undetermined),
+            "、".join(o.missing_tables) or "-",
+        )
+    _err.print(t)

@@ -1,0 +1,126 @@
+"""What an audit run produces: findings (an alert that is true for a row or a group, with the
+records involved and a message a supervisor can act on), and per audit the number of
+subjects it could not decide.  Personal data is masked unless the run asked otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .. import ir, values
+from ..roster.models import Agent, Death, Payment
+from .lookup import walk
+
+
+def _pii(*models: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in models:
+        for name, f in m.model_fields.items():
+            extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+            if "pii" in extra:
+                out[name] = str(extra["pii"])
+    return out
+
+
+#: field name -> pii kind, for every table an audit reads
+PII_FIELDS = _pii(Payment, Death, Agent)
+
+
+def mask(kind: str, v: str) -> str:
+    from ..privacy import mask_value
+
+    return mask_value(kind, v)
+
+
+@attrs.frozen
+class Record:
+    """A roster row: its file, line (or record number) and `id` column."""
+
+    source: str
+    line: int
+    id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "id": self.id}
+
+
+@attrs.frozen
+class Finding:
+    audit: str
+    title: str
+    alert: str
+    severity: str
+    message: str
+    key: dict[str, str] | None  # a group's key, rendered (and masked)
+    records: tuple[Record, ...]
+    amount: Decimal  # total amount of the records
+    version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "audit": self.audit,
+            "title": self.title,
+            "alert": self.alert,
+            "severity": self.severity,
+            "message": self.message,
+            "key": self.key,
+            "count": len(self.records),
+            "amount": format(self.amount.quantize(Decimal("0.01")), "f"),
+            "records": [r.to_dict() for r in self.records],
+            "version": self.version,
+        }
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(r.id or f"{r.source}:{r.line}" for r in self.records)
+
+
+@attrs.frozen
+class AuditOutcome:
+    """One audit's result over a roster."""
+
+    audit: str
+    title: str
+    subjects: int  # rows (row audit) or groups (group audit) examined
+    findings: tuple[Finding, ...]
+    undetermined: int  # subjects for which some alert was unknown and none was true
+    missing_tables: tuple[str, ...]  # tables it joins to that were not supplied
+
+
+def pii_kind(node: ir.Node) -> str | None:
+    """The personal-data kind of an interpolated value (`{key.card_no}`), if any."""
+    for x in walk(node):
+        if isinstance(x, ir.GetField) and x.field in PII_FIELDS:
+            return PII_FIELDS[x.field]
+        break
+    return None
+
+
+def render_message(rule: ir.CheckedRule, vals: Sequence[Any], *, unmask: bool) -> str:
+    """An alert's message with its `{…}` values rendered; personal data masked."""
+    out: list[str] = []
+    it = iter(vals)
+    for p in rule.message:
+        if p.value is None:
+            out.append(p.text or "")
+            continue
+        v = next(it)
+        text = values.render(v)
+        kind = pii_kind(p.value)
+        if kind and not unmask and isinstance(v, str):
+            text = mask(kind, v)
+        out.append(text)
+    return "".join(out)
+
+
+def render_key(key: dict[str, Any], *, unmask: bool) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in key.items():
+        text = "?" if v is None else values.render(v)
+        if not unmask and k in PII_FIELDS and isinstance(v, str):
+            text = mask(PII_FIELDS[k], v)
+        out[k] = text
+    return out
