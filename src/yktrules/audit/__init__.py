@@ -35,7 +35,7 @@ __all__ = [
     "load_audits",
 ]
 
-Engine = Literal["duckdb", "python"]
+Engine = Literal["duckdb", "python", "spark"]
 
 
 @attrs.frozen
@@ -64,9 +64,12 @@ class AuditSet:
         as_of: date | None = None,
         codes: Sequence[str] | None = None,
         unmask: bool = False,
+        spark: Any = None,
+        master: str | None = None,
     ) -> AuditReport:
         """Every audit (or those in `codes`) over the roster `rows`.  A registry that is
-        absent or None is *not supplied*: joins to it are unknown, never empty."""
+        absent or None is *not supplied*: joins to it are unknown, never empty.  With
+        ``engine="spark"``, `spark` is a SparkSession (or `master` a Spark master URL)."""
         pairs: list[tuple[Record, Payment]] = []
         for i, r in enumerate(rows):
             if isinstance(r, Payment):
@@ -87,6 +90,12 @@ class AuditSet:
             from .duck import run_duckdb
 
             outs = run_duckdb(chosen, pairs, regs, self.params, day, unmask=unmask)
+        elif engine == "spark":
+            from .spark import run_spark
+
+            outs = run_spark(
+                chosen, pairs, regs, self.params, day, unmask=unmask, spark=spark, master=master
+            )
         else:
             raise ValueError(f"unknown engine {engine!r}")
         return AuditReport(tuple(outs), len(pairs))

@@ -51,7 +51,7 @@ def arrow_table(
     return pa.table(cols)
 
 
-def _params_table(
+def params_table(
     audits: Sequence[CheckedAudit], rows: Sequence[Row], params: ParamTable
 ) -> pa.Table | None:
     names = sorted({p for a in audits for p in a.params})
@@ -109,7 +109,7 @@ def run_duckdb(
         supplied.add(name)
         con.register(f"__a_{name}", arrow_table(model, data, {}))
         con.execute(f"CREATE TEMP TABLE {table_name(name)} AS SELECT * FROM __a_{name}")
-    pt = _params_table(audits, rows, params)
+    pt = params_table(audits, rows, params)
     if pt is not None:
         con.register("__a_params", pt)
         con.execute("CREATE TEMP TABLE __t_params AS SELECT * FROM __a_params")
@@ -128,12 +128,12 @@ def run_duckdb(
             ).fetchone()[0]  # type: ignore[index]
         else:
             subjects = len(rows)
-        out.append(_outcome(a, names, found, rows, supplied, subjects, unmask))
+        out.append(outcome(a, names, found, rows, supplied, subjects, unmask))
     con.close()
     return out
 
 
-def _outcome(
+def outcome(
     a: CheckedAudit,
     names: list[str],
     found: list[tuple[Any, ...]],
@@ -145,7 +145,8 @@ def _outcome(
     findings: list[Finding] = []
     undetermined = 0
     idx = {n: i for i, n in enumerate(names)}
-    for r in found:
+    # in roster order, as the reference evaluation finds them: by each subject's first row
+    for r in sorted(found, key=lambda r: min(r[0]) if a.group else r[0]):
         ids = r[0] if a.group else [r[0]]
         members = [rows[i] for i in ids]
         hits = [(i, rule) for i, rule in enumerate(a.alerts) if r[idx[f"__a{i}"]] is True]

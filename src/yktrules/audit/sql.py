@@ -84,7 +84,7 @@ class _Stage:
                 model = self.tables[lk.table]
                 rec = d.struct([(f, d.ident(f)) for f in _fields(model)])
                 grouped = (
-                    f"(SELECT {d.ident(lk.field)} AS __k, list({rec}) AS __v "
+                    f"(SELECT {d.ident(lk.field)} AS __k, {d.collect_list(rec)} AS __v "
                     f"FROM {table_name(lk.table)} GROUP BY {d.ident(lk.field)})"
                 )
                 elem = sql_type(lk.type.elem, d)  # type: ignore[attr-defined]
@@ -118,7 +118,8 @@ class _Stage:
                     self.joins(p.value)
                     cols.append(f"{c.expr(p.value)} AS __m{i}_{k}")
                     k += 1
-        pending = " OR ".join(f"(__a{i} IS NOT FALSE)" for i in range(len(c.policy.rules)))
+        n = len(c.policy.rules)
+        pending = " OR ".join(f"(__a{i} IS NULL OR __a{i})" for i in range(n))
         return f"SELECT * FROM (SELECT {', '.join(cols)} FROM {self.rel}) WHERE {pending}"
 
 

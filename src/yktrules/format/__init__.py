@@ -48,7 +48,7 @@ def ast_equal(a: ast.Module, b: ast.Module) -> bool:
     change: source spans, the file name and text, the spelling of metadata keys (`region` or
     `地区`) and the order of metadata items (compared in the formatter's canonical order).
     Numbers compare by their digits (`600.50` is not `600.5`)."""
-    return _eq(a.policies, b.policies)
+    return _eq(a.policies, b.policies) and _eq(a.audits, b.audits)
 
 
 def _eq(x: Any, y: Any) -> bool:

@@ -200,7 +200,7 @@ def meta_rank(item: ast.Meta) -> int:
     return len(META_ORDER) + (1 if key == "amount" else 0)
 
 
-def canonical_items(policy: ast.Policy) -> list[ast.Item]:
+def canonical_items(policy: ast.Policy | ast.Audit) -> list[ast.Item]:
     """The policy's items in printed order: metadata (fixed order, stable), then lets, rules,
     overrides and drops in source order, then `amount`."""
     metas = [i for i in policy.items if isinstance(i, ast.Meta)]
@@ -210,13 +210,14 @@ def canonical_items(policy: ast.Policy) -> list[ast.Item]:
     return [*head, *body, *tail]
 
 
-def uses_chinese(policy: ast.Policy, text: str) -> bool:
-    """The policy's header was written with the Chinese keyword `政策`."""
+def uses_chinese(policy: ast.Policy | ast.Audit, text: str) -> bool:
+    """The header was written with the Chinese keyword `政策` (an audit's: `稽核`)."""
     lines = text.split("\n")
     line = policy.span.line
     if not 0 < line <= len(lines):
         return False
-    return lines[line - 1][policy.span.col - 1 :].startswith(_ZH_KEYWORD["policy"])
+    word = _ZH_KEYWORD["audit" if isinstance(policy, ast.Audit) else "policy"]
+    return lines[line - 1][policy.span.col - 1 :].startswith(word)
 
 
 # precedence levels of LANGUAGE.md §4, lowest first
@@ -328,11 +329,12 @@ class Printer:
         return META_KEYS[en] if self.zh else en
 
     # ------------------------------------------------------------ policy
-    def policy(self, p: ast.Policy) -> list[OutLine]:
+    def policy(self, p: ast.Policy | ast.Audit) -> list[OutLine]:
         title = self.find(start(p.code_span), "STRING")
-        head = f"{self.kw('policy')} {quote(p.code)} {quote(p.title)}"
+        word = self.kw("audit" if isinstance(p, ast.Audit) else "policy")
+        head = f"{word} {quote(p.code)} {quote(p.title)}"
         tags = [start(p.span), start(p.code_span), title]
-        if p.parent is not None and p.parent_span is not None:
+        if isinstance(p, ast.Policy) and p.parent is not None and p.parent_span is not None:
             head += f" {self.kw('extends')} {quote(p.parent)}"
             tags += [self.find(title or start(p.code_span), "_EXTENDS_EN", "_EXTENDS_ZH")]
             tags += [start(p.parent_span)]
@@ -595,7 +597,8 @@ def print_module(
     whose comments forced a line break (see `Printer`)."""
     out: list[OutLine] = []
     forced: list[tuple[Pos, Pos]] = []
-    for p in module.policies:
+    forms: list[ast.Policy | ast.Audit] = [*module.policies, *module.audits]
+    for p in sorted(forms, key=lambda f: (f.span.line, f.span.col)):
         if out:
             out.append(OutLine(""))
         printer = Printer(uses_chinese(p, module.text), tokens, comments, width)

@@ -61,6 +61,10 @@ class Dialect:
     def contains(self, lst: str, x: str) -> str:
         return f"list_contains({lst}, {x})"
 
+    def collect_list(self, expr: str) -> str:
+        """An aggregate: the group's values of `expr` as a list."""
+        return f"list({expr})"
+
     def ordered_list(self, expr: str, order: str) -> str:
         """An aggregate: the group's values of `expr` as a list, ordered by `order`."""
         return f"list({expr} ORDER BY {order})"

@@ -91,6 +91,9 @@ class SparkDialect(Dialect):
     def contains(self, lst: str, x: str) -> str:
         return f"array_contains({lst}, {x})"
 
+    def collect_list(self, expr: str) -> str:
+        return f"collect_list({expr})"
+
     def ordered_list(self, expr: str, order: str) -> str:
         pairs = f"array_sort(collect_list(named_struct('o', {order}, 'v', {expr})))"
         return f"transform({pairs}, __ol -> __ol.v)"

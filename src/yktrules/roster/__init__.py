@@ -1,0 +1,1 @@
+"""Payment rosters (发放花名册) and registries: their models, files and a synthetic roster."""
