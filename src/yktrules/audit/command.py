@@ -11,6 +11,7 @@ reported as error rows and counted; they are never dropped silently."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from decimal import Decimal
@@ -73,8 +74,12 @@ def _mask(text: str, unmask: bool) -> str:
 @click.option("--deaths", type=click.Path(), help="death register (CSV, JSON Lines or Parquet)")
 @click.option("--agents", type=click.Path(), help="register of authorised agents (代领登记)")
 @click.option(
-    "--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True
+    "--engine",
+    type=click.Choice(["duckdb", "python", "spark"]),
+    default="duckdb",
+    show_default=True,
 )
+@click.option("--master", help="Spark master URL for --engine spark (default: $SPARK_MASTER)")
 @click.option("--only", help="comma-separated audit codes to run (default: all)")
 @click.option("--as-of", callback=_date, help="audit date, YYYY-MM-DD (default: today)")
 @click.option(
@@ -89,6 +94,7 @@ def audit_command(
     deaths: str | None,
     agents: str | None,
     engine: str,
+    master: str | None,
     only: str | None,
     as_of: date | None,
     out_file: str | None,
@@ -118,8 +124,19 @@ def audit_command(
         good, errors = _read(reg_path, TABLES[name])
         registries[name] = [m for _, m in good]
         bad += errors
-    eng: Engine = "python" if engine == "python" else "duckdb"
-    report = audits.run(rows, registries, engine=eng, as_of=as_of, codes=codes, unmask=unmask)
+    eng: Engine = "spark" if engine == "spark" else "python" if engine == "python" else "duckdb"
+    try:
+        report = audits.run(
+            rows,
+            registries,
+            engine=eng,
+            as_of=as_of,
+            codes=codes,
+            unmask=unmask,
+            master=master or os.environ.get("SPARK_MASTER"),
+        )
+    except ImportError as e:
+        _fail(f"--engine {engine} 需要先安装 / needs: pip install 'yktrules[spark]' ({e})", 2)
     try:
         out: TextIO = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
     except OSError as e:
