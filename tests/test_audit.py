@@ -71,12 +71,18 @@ def planted() -> tuple[list[Payment], list[Death], list[Agent], set[tuple[str, f
         for j in range(3):
             n = 20 + (j + t) % 3
             rows.append(
-                pay(100 + 10 * t + j, beneficiary_id=IDS[n], card_holder_id=IDS[n],
-                    card_no=f"R{j}", period=date(2025, 1 + t, 1), batch=f"R{t}")
+                pay(
+                    100 + 10 * t + j,
+                    beneficiary_id=IDS[n],
+                    card_holder_id=IDS[n],
+                    card_no=f"R{j}",
+                    period=date(2025, 1 + t, 1),
+                    batch=f"R{t}",
+                )
             )
     deaths = [Death.model_validate({"id_number": IDS[7], "death_date": "2025-04-10"})]
     agents = [Agent.model_validate({"beneficiary_id": IDS[4], "agent_id": IDS[5]})]
-    ring = {(f"AUD-08", frozenset(f"P{100 + 10 * t + j}" for t in range(3))) for j in range(3)}
+    ring = {("AUD-08", frozenset(f"P{100 + 10 * t + j}" for t in range(3))) for j in range(3)}
     expected = {
         ("AUD-01", frozenset({"P1", "P2"})),
         ("AUD-02", frozenset({"P3"})),
@@ -93,7 +99,10 @@ def planted() -> tuple[list[Payment], list[Death], list[Agent], set[tuple[str, f
 def test_planted_findings_exactly(audits: AuditSet, engine: str) -> None:
     rows, deaths, agents, expected = planted()
     report = audits.run(
-        rows, {"deaths": deaths, "agents": agents}, engine=engine, as_of=date(2025, 6, 1)  # type: ignore[arg-type]
+        rows,
+        {"deaths": deaths, "agents": agents},
+        engine=engine,
+        as_of=date(2025, 6, 1),  # type: ignore[arg-type]
     )
     got = {(f.audit, f.ids) for f in report.findings}
     assert got == expected
@@ -172,12 +181,15 @@ def test_duckdb_equals_reference(audits: AuditSet, specs, deaths, agents) -> Non
     regs = {
         "deaths": None
         if deaths is None
-        else [Death.model_validate({"id_number": IDS[n], "death_date": date(2025, m, 15)})
-              for n, m in deaths],
+        else [
+            Death.model_validate({"id_number": IDS[n], "death_date": date(2025, m, 15)})
+            for n, m in deaths
+        ],
         "agents": None
         if agents is None
-        else [Agent.model_validate({"beneficiary_id": IDS[a], "agent_id": IDS[b]})
-              for a, b in agents],
+        else [
+            Agent.model_validate({"beneficiary_id": IDS[a], "agent_id": IDS[b]}) for a, b in agents
+        ],
     }
     ref = audits.run(rows, regs, engine="python", as_of=date(2025, 6, 1), unmask=True)
     sql = audits.run(rows, regs, engine="duckdb", as_of=date(2025, 6, 1), unmask=True)
@@ -256,7 +268,9 @@ def test_audit_files_are_formatted_and_format_round_trips() -> None:
     for f in sorted((ROOT / "audits").glob("*.ykt")):
         text = f.read_text(encoding="utf-8")
         assert format_source(text, str(f)) == text, f"{f.name}: run `yktrules fmt audits/`"
-    zh = '稽核 "T" "中文" {\n    分组: [卡号]\n    令 n = 计数(本组)\n    预警 多 "{n}": n >= 2\n}\n'
+    zh = (
+        '稽核 "T" "中文" {\n    分组: [卡号]\n    令 n = 计数(本组)\n    预警 多 "{n}": n >= 2\n}\n'
+    )
     out = format_source(zh)
     assert out.startswith("稽核 ") and "预警 多" in out
     a, _ = parse(zh)

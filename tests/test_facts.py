@@ -635,7 +635,8 @@ def test_field_metadata(model: type[BaseModel]) -> None:
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra
         assert isinstance(extra, dict), name
-        assert set(extra) == {"zh", "source"}, name
+        assert set(extra) - {"pii"} == {"zh", "source"}, name
+        assert extra.get("pii", "id") in ("id", "name", "card"), name
         assert _ZH_NAME.fullmatch(str(extra["zh"])), name
         assert field.description, name
         assert isinstance(field.validation_alias, AliasChoices)

@@ -418,7 +418,6 @@ def test_audits_on_spark_equal_duckdb(spark: SparkSession) -> None:
     finding, message and count equal to DuckDB's (docs/audits.md)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from test_audit import planted
-
     from yktrules.audit import load_audits
 
     audits = load_audits(ROOT / "audits")
@@ -426,7 +425,11 @@ def test_audits_on_spark_equal_duckdb(spark: SparkSession) -> None:
     for regs in ({"deaths": deaths, "agents": agents}, {}):
         on = {
             engine: audits.run(
-                rows, regs, engine=engine, spark=spark, as_of=date(2025, 6, 1)  # type: ignore[arg-type]
+                rows,
+                regs,
+                engine=engine,
+                spark=spark,
+                as_of=date(2025, 6, 1),  # type: ignore[arg-type]
             )
             for engine in ("spark", "duckdb")
         }

@@ -10,6 +10,7 @@ The public surface is what this module exports; everything else is internal.
 """
 
 from .decision import Decision, Outcome, Reason, UnknownRule
+from .decision_log import DecisionLog, LogReport, verify_log
 from .errors import (
     ArgumentError,
     Diagnostic,
@@ -28,9 +29,11 @@ __all__ = [
     "Application",
     "ArgumentError",
     "Decision",
+    "DecisionLog",
     "Diagnostic",
     "FactsError",
     "HostFunction",
+    "LogReport",
     "NoPolicyError",
     "Outcome",
     "PolicyError",
@@ -42,4 +45,5 @@ __all__ = [
     "facts_json_schema",
     "load",
     "parse_facts",
+    "verify_log",
 ]

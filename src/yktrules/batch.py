@@ -8,12 +8,20 @@ A row is `{"line", "application", "decisions": [...]}` or, when the row cannot b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from .decision import Decision
 from .errors import FactsError, NoPolicyError
 from .policyset import PolicySet
+
+#: Called with a row's validated facts and its decisions as they are made (`screen_one`).
+DecisionHook = Callable[[Any, list[Decision]], None]
+
+
+class HookError(Exception):
+    """The `on_decisions` hook failed: the batch stops (a row is not an error row)."""
 
 
 def error_row(n: int, app: Any, kind: str, errors: list[dict[str, str]]) -> dict[str, Any]:
@@ -42,8 +50,11 @@ def screen_one(
     item: str | None = None,
     as_of: date | None = None,
     all_items: bool = False,
+    on_decisions: DecisionHook | None = None,
 ) -> dict[str, Any]:
-    """The result row of input row `n`: a line (text or bytes), a dict or a facts model."""
+    """The result row of input row `n`: a line (text or bytes), a dict or a facts model.
+    `on_decisions` is called with the facts and the decisions before the row is returned;
+    its failure raises :class:`HookError`."""
     if isinstance(raw, str | bytes):
         line = line_text(n, raw)
         if not isinstance(line, str):
@@ -61,6 +72,11 @@ def screen_one(
         return error_row(n, app_id, "no_policy", [{"path": "", "message": str(e)}])
     except Exception as e:  # a bug must not lose the row, nor stop the batch
         return error_row(n, app_id, "internal", [{"path": "", "message": internal_message(e)}])
+    if on_decisions is not None:
+        try:
+            on_decisions(doc, decisions)
+        except Exception as e:
+            raise HookError(str(e)) from e
     return {"line": n, "application": app_id, "decisions": [d.to_dict() for d in decisions]}
 
 

@@ -15,6 +15,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import regions
+from .decision_log_command import (
+    decisions_hook,
+    eval_output,
+    log_eval,
+    masked,
+    privacy_options,
+)
 from .errors import ArgumentError, FactsError, NoPolicyError, PolicyError, render_all
 from .loader import load_sources, read_sources
 from .policyset import PolicySet, load
@@ -92,8 +99,17 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
 @click.option("--as-of", callback=_date_arg, help="decision date, YYYY-MM-DD")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
 @click.option("--trace", is_flag=True, help="add every let's and rule's value (JSON output)")
+@privacy_options
 def eval_(
-    policies: str, item: str, facts_file: str, as_of: date | None, fmt: str, trace: bool
+    policies: str,
+    item: str,
+    facts_file: str,
+    as_of: date | None,
+    fmt: str,
+    trace: bool,
+    unmask: bool,
+    log_file: str | None,
+    actor: str | None,
 ) -> None:
     """Screen one application (a JSON file, or - for standard input)."""
     ps = _load(policies)
@@ -101,13 +117,11 @@ def eval_(
     try:
         d = ps.screen(text, policy=item, as_of=as_of, trace=trace)
     except FactsError as e:
-        _fail(f"{facts_file}: {e}", 2)
+        _fail(masked(f"{facts_file}: {e}", unmask), 2)
     except NoPolicyError as e:
         _fail(str(e), 2)
-    if fmt == "json":
-        click.echo(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(d.explain())
+    log_eval(log_file, actor, d, text, unmask)
+    click.echo(eval_output(d, fmt, unmask))
 
 
 def _read_text(path: str) -> str:
@@ -288,6 +302,7 @@ def test(
     default=None,
     help="progress bar on stderr (default: when stderr is a terminal)",
 )
+@privacy_options
 def screen(
     policies: str,
     input_file: str,
@@ -301,6 +316,9 @@ def screen(
     chunk_size: int,
     progress: bool | None,
     master: str | None,
+    unmask: bool,
+    log_file: str | None,
+    actor: str | None,
 ) -> None:
     """Screen many applications (JSON Lines, or Parquet by its suffix): one output row per
     input row, in order."""
@@ -312,8 +330,11 @@ def screen(
         _fail(f"文件不存在 / no such file: {input_file}", 2)
     source: Any = sys.stdin.buffer if input_file == "-" else input_file
     fmt = output_format(out_file, fmt)
+    hook = decisions_hook(log_file, actor, engine, unmask)
     if engine == "spark":
-        _screen_spark(ps, input_file, out_file, item, all_items, as_of, master, fmt, summary)
+        _screen_spark(
+            ps, input_file, out_file, item, all_items, as_of, master, fmt, summary, unmask
+        )
         return
     out: Any = out_file
     if out_file is None:
@@ -332,6 +353,8 @@ def screen(
             engine=engine,
             chunk_size=chunk_size,
             progress=progress,
+            unmask=unmask,
+            on_decisions=hook,
         )
     except InputError as e:
         _fail(str(e), 2)
@@ -356,6 +379,7 @@ def _screen_spark(
     master: str | None,
     fmt: str,
     summary: bool,
+    unmask: bool,
 ) -> None:
     """`screen --engine spark`: the same rows, decided by Spark SQL (docs/spark.md)."""
     if out_file is None or input_file == "-":
@@ -374,6 +398,7 @@ def _screen_spark(
             as_of=as_of,
             master=master or os.environ.get("SPARK_MASTER"),
             format="parquet" if fmt == "parquet" else "jsonl",
+            unmask=unmask,
         )
     except ArgumentError as e:
         _fail(str(e), 2)
@@ -448,16 +473,23 @@ def docs_(policies: str, docs_dir: str, check: bool) -> None:
 
 # ---- commands that live with their feature: one import and one add_command each ----
 from .audit.command import audit_command  # noqa: E402
+from .decision_log_command import log_command  # noqa: E402
 from .diff.command import diff  # noqa: E402
 from .format.command import fmt  # noqa: E402
+from .notices.command import card_command, notice_command  # noqa: E402
+from .roster.command import synth_roster_command  # noqa: E402
 from .synth_command import synth_command  # noqa: E402
 from .testing.command import fuzz_command  # noqa: E402
 
 cli.add_command(audit_command)
+cli.add_command(log_command)
 cli.add_command(diff)
 cli.add_command(fmt)
 cli.add_command(fuzz_command)
 cli.add_command(synth_command)
+cli.add_command(synth_roster_command)
+cli.add_command(notice_command)
+cli.add_command(card_command)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from .facts_paths import describe_path
+from .privacy import mask_text
 
 
 class Outcome(enum.StrEnum):
@@ -133,9 +134,10 @@ class Decision:
             d["trace"] = self.trace
         return d
 
-    def explain(self) -> str:
+    def explain(self, *, unmask: bool = False) -> str:
         """A Chinese text a citizen can read: outcome, reasons, missing data and whom it comes
-        from, the amount, and the hotline."""
+        from, the amount, and the hotline.  ID and card numbers are masked
+        (:func:`yktrules.privacy.mask_text`) unless ``unmask``."""
         i = self.info
         out = [f"【{self.title}】预审结果：{self.outcome.zh}"]
         out.append(
@@ -177,7 +179,8 @@ class Decision:
         contact += f"，咨询电话 {i.hotline}。" if i.hotline else "。"
         out.append(contact)
         out.append("本结果为系统预审意见，最终以主管部门审核为准。")
-        return "\n".join(out)
+        text = "\n".join(out)
+        return text if unmask else mask_text(text)
 
 
 def outcome_of(reasons: Sequence[Reason], unknown: Sequence[UnknownRule]) -> Outcome:

@@ -41,6 +41,7 @@ _PAYMENT_ZH = {
 
 class _Checker(PolicyChecker):
     allow_per_item = True
+    warn_pii = False  # alerts mask personal data when rendered (result.render_message)
 
 
 @attrs.frozen

@@ -18,6 +18,7 @@ from ..lexicon import POLICY_FIELDS_ZH, glued_keyword
 from ..params import ParamTable
 from ..values import COMPARE
 from .inherit import Resolved, RLet
+from .pii import warn_pii_interpolation
 from .report import Reporter
 
 _ROOT_ZH_EXTRA = {"param": "参数", "as_of": "基准日"}
@@ -44,6 +45,7 @@ def _path(node: ir.Node) -> str | None:
 
 class PolicyChecker:
     allow_per_item = False  # per-item parameters (params.ParamDecl.per_item): audits only
+    warn_pii = True  # W004 on messages showing personal data (audits mask them instead)
 
     def __init__(
         self,
@@ -173,6 +175,9 @@ class PolicyChecker:
                     "具体字段 / a record cannot be shown in a message: name one of its fields",
                     part.span,
                 )
+            elif self.warn_pii:
+                text = ".".join(part.path)
+                warn_pii_interpolation(self.rep, node, self.let_ir, text, part.span)
             out.append(ir.MessagePart(value=node))
         return tuple(out)
 

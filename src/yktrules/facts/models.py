@@ -183,17 +183,23 @@ def fact_field(
     description: str,
     *,
     source: str | None = None,
+    pii: str | None = None,
     default: Any = PydanticUndefined,
 ) -> Any:
     """A field of the facts document: input key ``en`` or ``zh``, metadata zh/source.
 
     ``en`` must be the attribute's own name.  Without ``default`` the field is required.
+    ``pii`` (``id``, ``name`` or ``card``) marks personal data that :mod:`yktrules.privacy`
+    masks in every default output.
     """
+    extra: dict[str, Any] = {"zh": zh, "source": source}
+    if pii is not None:
+        extra["pii"] = pii
     return Field(
         default,
         description=description,
         validation_alias=AliasChoices(en, zh),
-        json_schema_extra={"zh": zh, "source": source},
+        json_schema_extra=extra,
     )
 
 
@@ -245,9 +251,9 @@ class Person(FactModel):
     model_config = ConfigDict(json_schema_extra={"zh": "人员"})
 
     id_number: IdNumber = fact_field(
-        "id_number", "身份证号", "18位居民身份证号码，校验位按 GB 11643 校验"
+        "id_number", "身份证号", "18位居民身份证号码，校验位按 GB 11643 校验", pii="id"
     )
-    name: NonEmptyStr = fact_field("name", "姓名", "姓名")
+    name: NonEmptyStr = fact_field("name", "姓名", "姓名", pii="name")
     gender: Literal["男", "女"] = fact_field("gender", "性别", "性别")
     birth_date: FactDate = fact_field("birth_date", "出生日期", "出生日期")
     relation: Literal["本人", "配偶", "子女", "父母", "兄弟姐妹", "祖父母", "孙子女", "其他"] = (
@@ -285,7 +291,7 @@ class Person(FactModel):
         default=None,
     )
     card_no: str | None = fact_field(
-        "card_no", "社保卡号", "社会保障卡的银行账号", source="人社", default=None
+        "card_no", "社保卡号", "社会保障卡的银行账号", source="人社", pii="card", default=None
     )
     # ---- added by the project for the full catalogue (FACTS.md allows additions) ----
     employment: Literal["就业", "灵活就业", "失业登记", "务农", "无"] | None = fact_field(
@@ -446,7 +452,9 @@ class Benefit(FactModel):
     monthly_amount: Money | None = fact_field(
         "monthly_amount", "月发放金额", "每月发放金额（元）", default=None
     )
-    card_no: str | None = fact_field("card_no", "发放卡号", "发放补贴的卡号", default=None)
+    card_no: str | None = fact_field(
+        "card_no", "发放卡号", "发放补贴的卡号", pii="card", default=None
+    )
 
 
 class PriorApplication(FactModel):

@@ -23,6 +23,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from ..privacy import LONG_DIGITS, mask_row
+
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
@@ -264,18 +266,82 @@ def output_format(out: str | Path | None, fmt: str | None = None) -> str:
     return "jsonl"
 
 
+_VERSION_PREFIXES = ('"version": "sha256:', '"version":"sha256:')  # Python's, DuckDB's
+_HEX = frozenset("0123456789abcdef")
+
+
+def _may_hold_pii(text: str) -> bool:
+    """Whether JSON text holds 16 digits in a row anywhere but inside a decision's
+    ``version`` digest (about one digest in 40 has such a run)."""
+    for m in LONG_DIGITS.finditer(text):
+        start = m.start()
+        while start > 0 and text[start - 1] in _HEX:
+            start -= 1
+        if not any(text.startswith(p, start - len(p)) for p in _VERSION_PREFIXES):
+            return True
+    return False
+
+
+def _digits(text: Any) -> bool:
+    return isinstance(text, str) and len(text) >= 16 and LONG_DIGITS.search(text) is not None
+
+
+def _row_may_hold_pii(row: Mapping[str, Any]) -> bool:
+    """Whether :func:`yktrules.privacy.mask_row` may change a result row: one of its
+    messages holds 16 digits in a row (or a decision has a trace)."""
+    err = row.get("error")
+    if err is not None:
+        return any(_digits(e.get("message")) for e in err.get("errors") or ())
+    for d in row.get("decisions") or ():
+        if "trace" in d:
+            return True
+        for r in d.get("reasons") or ():
+            if _digits(r.get("message")):
+                return True
+        for u in d.get("unknown") or ():
+            if _digits(u.get("message")) or any(
+                _digits(e.get("message")) for e in u.get("errors") or ()
+            ):
+                return True
+        if any(_digits(e.get("message")) for e in d.get("amount_errors") or ()):
+            return True
+    return False
+
+
+# a message value (JSON text) with 16 digits in a row; RE2's \p{Nd} is Python's \d
+_MESSAGE_DIGITS = r'"message": ?"(?:[^"\\]|\\.)*\p{Nd}{16}'
+
+
+def message_digits(texts: pa.Array) -> list[bool]:
+    """For each JSON text (a decision document), whether one of its messages holds 16 digits
+    in a row: what :func:`yktrules.privacy.mask_row` may mask.  One vectorised pass."""
+    import pyarrow.compute as pc
+
+    return [bool(x) for x in pc.match_substring_regex(texts, _MESSAGE_DIGITS).to_pylist()]
+
+
 class JsonlWriter:
     """One JSON object a line.  Screened rows arrive with their decisions already as JSON
-    text (made by DuckDB) and are only concatenated here."""
+    text (made by DuckDB) and are only concatenated here.  Messages are masked
+    (:func:`yktrules.privacy.mask_row`) unless `unmask`: a row that may hold an ID or card
+    number is decoded, masked and written as the Python engine writes it."""
 
-    def __init__(self, f: IO[str]):
+    def __init__(self, f: IO[str], *, unmask: bool = False):
         self.f = f
+        self.unmask = unmask
 
     def row(self, row: dict[str, Any]) -> None:
         """A whole row (an error row, or any row of the Python engine)."""
+        if not self.unmask and _row_may_hold_pii(row):
+            row = mask_row(row)
         self.f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
-    def screened(self, line: int, app: Any, decisions: str) -> None:
+    def screened(self, line: int, app: Any, decisions: str, pii: bool | None = None) -> None:
+        """A row of decisions as JSON text; `pii`: whether a message may hold an ID or card
+        number (:func:`message_digits`), found here when None."""
+        if not self.unmask and (_may_hold_pii(decisions) if pii is None else pii):
+            self.row({"line": line, "application": app, "decisions": json.loads(decisions)})
+            return
         app_json = json.dumps(app, ensure_ascii=False)
         self.f.write(f'{{"line": {line}, "application": {app_json}, "decisions": {decisions}}}\n')
 
@@ -284,19 +350,57 @@ class JsonlWriter:
 
 
 class ParquetWriter:
-    """One row group per chunk, all with :data:`OUTPUT_SCHEMA`."""
+    """One row group per chunk, all with :data:`OUTPUT_SCHEMA`; messages masked as by
+    :class:`JsonlWriter` unless `unmask`."""
 
-    def __init__(self, where: str | Path | IO[bytes]):
+    def __init__(self, where: str | Path | IO[bytes], *, unmask: bool = False):
         import pyarrow.parquet as pq
 
         self.w = pq.ParquetWriter(where, OUTPUT_SCHEMA, compression="zstd")
+        self.unmask = unmask
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
+            if not self.unmask:
+                table = mask_table(table)
             self.w.write_table(table, row_group_size=table.num_rows)
 
     def close(self) -> None:
         self.w.close()
+
+
+def _messages(arr: pa.Array) -> Iterator[pa.Array]:
+    """Every string array under a struct field named ``message``, at any depth."""
+    t = arr.type
+    if pa.types.is_list(t):
+        yield from _messages(arr.flatten())
+    elif pa.types.is_struct(t):
+        for i in range(t.num_fields):
+            child = arr.field(i)
+            if t.field(i).name == "message" and pa.types.is_string(t.field(i).type):
+                yield child
+            else:
+                yield from _messages(child)
+
+
+def mask_table(table: pa.Table) -> pa.Table:
+    """A table of result rows (:data:`OUTPUT_SCHEMA`) with its messages masked as by
+    :func:`yktrules.privacy.mask_row`; untouched (and not copied) when no message holds 16
+    digits in a row."""
+    import pyarrow.compute as pc
+
+    # RE2's \d is ASCII only; \p{Nd} is Python's \d (any decimal digit)
+    hit = any(
+        pc.any(pc.match_substring_regex(m, r"\p{Nd}{16}")).as_py()
+        for name in ("error", "decisions")
+        for chunk in table.column(name).chunks
+        for m in _messages(chunk)
+        if len(m)
+    )
+    if not hit:
+        return table
+    rows = [mask_row(r) for r in table.to_pylist()]
+    return pa.Table.from_pylist(rows, schema=table.schema)
 
 
 def application_text(app: Any) -> str | None:

@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import pyarrow as pa
 
-from ..batch import error_row, screen_one
+from ..batch import DecisionHook, HookError, error_row, screen_one
 from ..errors import ArgumentError
 from . import io
 from .chunks import Chunk, Engine, Preparer, fail_chunk, internal_row
@@ -122,6 +122,7 @@ class _Options:
     engine: str
     chunk_size: int
     progress: bool
+    on_decisions: DecisionHook | None = None
 
 
 class _Run:
@@ -284,33 +285,42 @@ def _lost(c: Chunk, i: int, got: int) -> dict[str, Any]:
     return error_row(c.lines[i], c.apps[i], "internal", [{"path": "", "message": msg}])
 
 
-def _by_row(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, list[str]]]:
-    """(row, its decisions' JSON texts) from the stream sorted by row."""
+def _by_row(
+    batches: Iterator[pa.RecordBatch], find_pii: bool
+) -> Iterator[tuple[int, list[str], bool]]:
+    """(row, its decisions' JSON texts, whether a message may hold an ID or card number
+    (when `find_pii`, checked a batch at a time)) from the stream sorted by row."""
     row: int = -1
     parts: list[str] = []
+    pii = False
     for b in batches:
-        for r, text in zip(b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True):
+        texts = b.column(1)
+        flags = io.message_digits(texts) if find_pii else [False] * len(texts)
+        for r, text, f in zip(b.column(0).to_pylist(), texts.to_pylist(), flags, strict=True):
             if r != row:
                 if parts:
-                    yield row, parts
-                row, parts = r, []
+                    yield row, parts, pii
+                row, parts, pii = r, [], False
             parts.append(text)
+            pii = pii or bool(f)
     if parts:
-        yield row, parts
+        yield row, parts, pii
 
 
 def _json_rows(
-    c: Chunk, batches: Iterator[pa.RecordBatch]
-) -> Iterator[dict[str, Any] | tuple[int, Any, str]]:
+    c: Chunk, batches: Iterator[pa.RecordBatch], find_pii: bool = False
+) -> Iterator[dict[str, Any] | tuple[int, Any, str, bool]]:
     """The chunk's rows in order: an error row, or (line, application, decisions as a JSON
-    array).  A screened row without exactly its groups' number of decisions is an error."""
-    it = _by_row(batches)
+    array, whether they may hold personal data).  A screened row without exactly its
+    groups' number of decisions is an error."""
+    it = _by_row(batches, find_pii)
     nxt = next(it, None)
     for i in range(len(c.lines)):
         parts: list[str] = []
+        pii = False
         while nxt is not None and nxt[0] <= i:
             if nxt[0] == i:
-                parts = nxt[1]
+                parts, pii = nxt[1], nxt[2]
             nxt = next(it, None)
         err = c.errors.get(i)
         if err is None and len(parts) != c.expected[i]:
@@ -318,7 +328,7 @@ def _json_rows(
         if err is not None:
             yield err
         else:
-            yield c.lines[i], c.apps[i], "[" + ",".join(parts) + "]"
+            yield c.lines[i], c.apps[i], "[" + ",".join(parts) + "]", pii
     for _ in it:  # drain the reader
         pass
 
@@ -389,12 +399,13 @@ def _python_rows(
     src = io.open_source(source, batch_size=min(opts.chunk_size, 10_000))
     progress = _Progress(src.total) if opts.progress else None
     t0 = time.perf_counter()
+    kw: dict[str, Any] = {"item": opts.item, "as_of": opts.as_of, "all_items": opts.all_items}
     try:
         for n, raw in _reading(src.rows):
             try:
-                row = screen_one(
-                    ps, n, raw, item=opts.item, as_of=opts.as_of, all_items=opts.all_items
-                )
+                row = screen_one(ps, n, raw, **kw, on_decisions=opts.on_decisions)
+            except HookError:
+                raise
             except Exception as e:  # a bug must not lose the row, nor stop the batch
                 row = internal_row(n, None, e)
             summary.add_row(row)
@@ -472,11 +483,20 @@ def screen_to_file(
     engine: str = "duckdb",
     chunk_size: int = 100_000,
     progress: bool = False,
+    unmask: bool = False,
+    on_decisions: DecisionHook | None = None,
 ) -> Summary:
     """Screen `source` (as :func:`screen_batch`) into `out`: a path, or an open file (text
     for JSON Lines, binary for Parquet).  The format is `format` (``jsonl`` or ``parquet``)
-    or else follows `out`'s suffix.  Returns the run's :class:`Summary`."""
+    or else follows `out`'s suffix.  ID and card numbers in messages are masked
+    (:func:`yktrules.privacy.mask_row`) unless `unmask`.  `on_decisions` (Python engine
+    only) is called with each row's facts and decisions as they are made, e.g. to append
+    them to a :class:`~yktrules.DecisionLog`.  Returns the run's :class:`Summary`."""
     opts = _options(item, all_items, as_of, engine, chunk_size, progress)
+    if on_decisions is not None:
+        if opts.engine != "python":
+            raise ArgumentError("on_decisions 只能用于 engine='python' / needs the Python engine")
+        opts = attrs.evolve(opts, on_decisions=on_decisions)
     _check(source)
     path = os.fspath(out) if isinstance(out, str | os.PathLike) else None
     fmt = io.output_format(path, format)
@@ -492,14 +512,14 @@ def screen_to_file(
             assert not isinstance(out, str | os.PathLike)
             f = out
         if fmt == "parquet":
-            pw = io.ParquetWriter(f)
+            pw = io.ParquetWriter(f, unmask=unmask)
             stack.callback(pw.close)
             for table in _tables(policy_set, source, opts, summary):
                 t1 = time.perf_counter()
                 pw.write(table)
                 summary.write_seconds += time.perf_counter() - t1
         else:
-            _write_jsonl(policy_set, source, opts, summary, io.JsonlWriter(f))
+            _write_jsonl(policy_set, source, opts, summary, io.JsonlWriter(f, unmask=unmask))
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -516,7 +536,7 @@ def _write_jsonl(
     try:
         for c, batches in run.decided(json_text=True):
             t = 0.0
-            for r in _json_rows(c, batches):
+            for r in _json_rows(c, batches, find_pii=not w.unmask):
                 t1 = time.perf_counter()
                 if isinstance(r, dict):
                     w.row(r)

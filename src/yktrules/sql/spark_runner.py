@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..batch import error_row, internal_message, line_text, peek_id
 from ..errors import ArgumentError, FactsError, NoPolicyError
+from ..privacy import mask_document, mask_text
 from ..values import Unknown
 from . import decisions
 from .compiler import sql_type
@@ -38,6 +39,7 @@ from .decisions import compile_decisions
 from .io import application_text
 from .schema import facts_columns
 from .spark import SESSION_CONF, SPARK
+from .spark_mask import mask_messages
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -99,17 +101,22 @@ def prepare_rows(
     item: str | None,
     all_items: bool,
     as_of: date | None,
+    unmask: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
     """One record per (line number, raw line), with the columns of ``_PREPARED``: the
     error row of a line that cannot be screened (decided exactly as
-    :func:`yktrules.batch.screen_rows` does), else the canonical facts JSON and, per
-    wanted item, the policy code, its parameter values as JSON and its version."""
+    :func:`yktrules.batch.screen_rows` does, its messages masked unless `unmask`), else the
+    canonical facts JSON and, per wanted item, the policy code, its parameter values as
+    JSON and its version."""
     for n, raw in rows:
         try:
-            yield _prepare_one(ps, n, raw, item, all_items, as_of)
+            t = _prepare_one(ps, n, raw, item, all_items, as_of)
         except Exception as e:  # a bug must not lose the row
             err = [{"path": "", "message": internal_message(e)}]
-            yield _error(error_row(n, None, "internal", err))
+            t = _error(error_row(n, None, "internal", err))
+        if t[3] is not None and not unmask:  # an error row
+            t = (*t[:4], _json(mask_document(json.loads(t[4]))), *t[5:])
+        yield t
 
 
 def _error(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -157,7 +164,7 @@ def _prepare_one(
 
 
 def _prepare_partition(ctx: tuple[Any, ...], rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
-    key, blob, segments, item, all_items, as_of = ctx
+    key, blob, segments, item, all_items, as_of, unmask = ctx
     ps = _policy_set(key, blob)
 
     def numbered() -> Iterator[tuple[int, bytes]]:
@@ -165,7 +172,7 @@ def _prepare_partition(ctx: tuple[Any, ...], rows: Iterable[Any]) -> Iterator[tu
             start, first = segments[(file, mid >> 33)]
             yield start + mid - first, raw
 
-    yield from prepare_rows(ps, numbered(), item, all_items, as_of)
+    yield from prepare_rows(ps, numbered(), item, all_items, as_of, unmask)
 
 
 # ------------------------------------------------------------------ on the driver
@@ -232,9 +239,16 @@ class _Run:
     """One screening job's DataFrames and temporary views."""
 
     def __init__(
-        self, spark: SparkSession, ps: PolicySet, base: DataFrame, codes: list[str], parquet: bool
+        self,
+        spark: SparkSession,
+        ps: PolicySet,
+        base: DataFrame,
+        codes: list[str],
+        parquet: bool,
+        unmask: bool,
     ):
         self.spark, self.ps, self.base, self.parquet = spark, ps, base, parquet
+        self.unmask = unmask
         prefix = "__yk_" + uuid.uuid4().hex[:12]
         self.views = {code: f"{prefix}_{i}" for i, code in enumerate(codes)}
 
@@ -260,10 +274,13 @@ class _Run:
             rows.select(*cols).createOrReplaceTempView(view)
             sql = compile_decisions(self.ps.policies[code], None, None, SPARK)
             dec = self.spark.sql(f"WITH facts AS (SELECT * FROM `{view}`) {sql}")
+            decision = F.col("decision")
+            if not self.unmask:
+                decision = mask_messages(decision, dec.schema["decision"].dataType)
             if self.parquet:
-                doc = F.col("decision").cast(decision_type())
+                doc = decision.cast(decision_type())
             else:
-                text = F.to_json("decision", {"ignoreNullFields": "false"})
+                text = F.to_json(decision, {"ignoreNullFields": "false"})
                 doc = F.regexp_replace(text, _SQL_ONLY_KEYS, "")
             out = dec.select(
                 F.col("__row").alias("line"),
@@ -293,6 +310,7 @@ def screen_spark(
     format: Literal["jsonl", "parquet"] | None = None,
     single_file: bool | None = None,
     parallel: int = 2,
+    unmask: bool = False,
 ) -> dict[str, Any]:
     """Screen the JSON Lines at `input_path` (a file, a directory or a glob, on any file
     system Spark reads) and write one result per input line to `out_path`, in line order.
@@ -305,7 +323,8 @@ def screen_spark(
     writes one file at `out_path`; otherwise `out_path` is a directory of part files,
     ``part-00000…`` in line order.  `spark` is the session to use, else the active one,
     else a new one on `master` (stopped at the end).  `parallel` policies are planned and
-    decided at a time.
+    decided at a time.  ID and card numbers in messages are masked (as
+    :func:`yktrules.privacy.mask_row` does) unless `unmask`.
 
     Returns the counts of :meth:`yktrules.sql.Summary.to_dict` (``rows``, ``screened``,
     ``errors`` by type, ``decisions``, ``outcomes``, ``seconds``) and ``items`` (item ->
@@ -324,12 +343,14 @@ def screen_spark(
         session.conf.set(k, v)
     run: _Run | None = None
     try:
-        base = _prepared(session, policy_set, str(input_path), item, all_items, as_of)
+        base = _prepared(session, policy_set, str(input_path), item, all_items, as_of, unmask)
         codes = sorted(r[0] for r in base.select(explode("tasks.code")).distinct().collect())
-        run = _Run(session, policy_set, base, codes, fmt == "parquet")
+        run = _Run(session, policy_set, base, codes, fmt == "parquet", unmask)
         with ThreadPoolExecutor(max(1, parallel)) as pool:
             results = dict(zip(codes, pool.map(run.decide, codes), strict=True))
-        failed = {c: r for c, r in results.items() if isinstance(r, str)}
+        failed = {
+            c: r if unmask else mask_text(r) for c, r in results.items() if isinstance(r, str)
+        }
         outs = [r for r in results.values() if not isinstance(r, str)]
         final = _assemble(session, base, outs, failed, fmt).localCheckpoint(eager=True)
         summary = _summary(final)
@@ -357,6 +378,7 @@ def _prepared(
     item: str | None,
     all_items: bool,
     as_of: date | None,
+    unmask: bool,
 ) -> DataFrame:
     """One row per input line, kept: the Python side's verdict (``_PREPARED``) with the
     facts parsed into the columns the compiled SQL reads."""
@@ -376,7 +398,7 @@ def _prepared(
     sc = spark.sparkContext
     blob = cloudpickle.dumps(ps)
     key = hashlib.sha256(blob).hexdigest()
-    ctx = (key, sc.broadcast(blob), segments, item, all_items, as_of)
+    ctx = (key, sc.broadcast(blob), segments, item, all_items, as_of, unmask)
     if df.rdd.getNumPartitions() < sc.defaultParallelism:
         df = df.repartition(sc.defaultParallelism)
     rdd = df.rdd.mapPartitions(lambda rows: _prepare_partition(ctx, rows))

@@ -12,16 +12,23 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from ..privacy import mask_text
 from .cover import CoverageReport, PolicyCoverage
 from .runner import CaseResult, show
 
 INDENT = 5
 
 
+def _masked(text: str) -> Text:
+    """Failure output never shows an ID or card number in full (docs/traceability.md)."""
+    return Text(mask_text(text))
+
+
 def failure_renderable(r: CaseResult) -> RenderableType:
     """``FAIL file:line name``, then a table of the keys that differ (key | expected |
-    actual), any other problem, and the decision's reasons and unknown rules."""
-    parts: list[RenderableType] = [Text(f"FAIL {r.where} {r.name}")]
+    actual), any other problem, and the decision's reasons and unknown rules; ID and card
+    numbers masked."""
+    parts: list[RenderableType] = [_masked(f"FAIL {r.where} {r.name}")]
     body: list[RenderableType] = []
     if r.mismatched:
         t = Table(box=box.SQUARE, show_edge=True, pad_edge=True)
@@ -29,13 +36,14 @@ def failure_renderable(r: CaseResult) -> RenderableType:
         t.add_column("期望 / expected", overflow="fold")
         t.add_column("实际 / actual", overflow="fold")
         for key in r.mismatched:
-            t.add_row(Text(key), Text(show(r.expected.get(key))), Text(show(r.actual.get(key))))
+            expected, actual = show(r.expected.get(key)), show(r.actual.get(key))
+            t.add_row(Text(key), _masked(expected), _masked(actual))
         body.append(t)
     shown = {f"{k}: " for k in r.mismatched}
     for p in r.problems:
         if not any(p.startswith(k) for k in shown):  # not already in the table
-            body.append(Text(p))
-    body += [Text(line) for line in decision_lines(r)]
+            body.append(_masked(p))
+    body += [_masked(line) for line in decision_lines(r)]
     parts += [Padding(b, (0, 0, 0, INDENT), expand=False) for b in body]
     return Group(*parts)
 
