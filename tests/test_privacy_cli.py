@@ -23,7 +23,7 @@ from yktrules.privacy import mask_card, mask_id
 ID = make_id_number("511025", date(1950, 1, 2), 3, "女")
 ID2 = make_id_number("510104", date(1988, 7, 9), 12, "男")
 CARD = "6217000012345678901"
-_ANY_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_ANY_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")  # not inside a hex digest
 
 POLICY = (
     'policy "T-1" "测试" {\n region: "510000"\n effective: 2020-01-01\n'
