@@ -123,7 +123,7 @@ def test_no_default_output_shows_an_id_number(roster: Path, tmp_path: Path) -> N
         run("eval", one, "--item", item, "--trace", "--log", tmp_path / "decisions.log")
         run("card", one, "--roster", small, "--html", tmp_path / f"{item}.html")
     run("notice", small, "--out", tmp_path / "notices.jsonl")
-    audit = ["audit", "--audits", ROOT / "audits", full, "--as-of", "2026-06-01"]
+    audit: list[str | Path] = ["audit", "--audits", ROOT / "audits", full, "--as-of", "2026-06-01"]
     run(*audit, "--deaths", roster / "deaths.csv", "--agents", roster / "agents.csv")
     run("log", "verify", tmp_path / "decisions.log")
     changed = tmp_path / "changed"
