@@ -288,3 +288,48 @@ def test_chinese_keywords_and_names(tmp_path: Path) -> None:
     rows, _, _, _ = planted()
     got = {f.ids for f in audits.run(rows, {}, engine="python", as_of=date(2025, 6, 1)).findings}
     assert got == {frozenset({"P1", "P2"})}
+
+
+# ---------------------------------------------------------------- the SQL carries what it reads
+def test_group_lists_carry_only_the_fields_read(audits: AuditSet) -> None:
+    from yktrules.audit.sql import element_fields
+
+    one_card = audits.audits["AUD-01"].grouped
+    assert one_card is not None
+    assert element_fields(one_card) == {"beneficiary_id", "card_no", "period"}
+
+
+@pytest.mark.parametrize(
+    ("let", "pruned"),
+    [
+        # whole records compared: every field, or two payments differing only in one the
+        # rule does not name would be equal
+        ("any r in rows: any s in rows: r != s", False),
+        ("count(rows[amount > 100]) >= 2", True),
+        ("count(distinct(rows.id)) >= 2", True),
+    ],
+)
+def test_whole_records_keep_every_field(tmp_path: Path, let: str, pruned: bool) -> None:
+    from yktrules.audit.sql import element_fields
+
+    (tmp_path / "a.ykt").write_text(
+        'audit "T" "t" {\n    group: [card_no]\n'
+        f"    let n = {let}\n"
+        '    alert many "卡号{key.card_no}：{n}": n\n}\n',
+        encoding="utf-8",
+    )
+    audits = load_audits(tmp_path)
+    stage = audits.audits["T"].grouped
+    assert stage is not None
+    assert (element_fields(stage) is not None) == pruned
+    rows, _, _, _ = planted()
+    # two payments that differ only in a field the rule does not name are still two records
+    rows = [*rows, pay(90, card_no="C90", amount=Decimal(150)), pay(91, card_no="C90")]
+    got = [
+        sorted(
+            (f.ids, f.message)
+            for f in audits.run(rows, {}, engine=e, as_of=date(2025, 6, 1)).findings
+        )
+        for e in ("python", "duckdb")
+    ]
+    assert got[0] == got[1] and got[0]

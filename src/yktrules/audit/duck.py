@@ -40,15 +40,25 @@ def arrow_table(
 ) -> pa.Table:
     """Model instances as an Arrow table with the language's column types."""
     rec = T.record_type(model)
+    dicts = [vars(r) for r in rows]  # a pydantic model's field values, without getattr
     cols: dict[str, pa.Array] = {}
     for name, f in rec.fields.items():
-        vals = [getattr(r, name) for r in rows]
-        if f.type == T.NUMBER:
-            vals = [None if v is None else Decimal(v).quantize(Decimal("1E-10")) for v in vals]
-        cols[name] = pa.array(vals, type=_arrow_type(f.type))
+        vals = [d[name] for d in dicts]
+        cols[name] = _column(vals, _arrow_type(f.type))
     for name, vals in extra.items():
         cols[name] = pa.array(vals)
     return pa.table(cols)
+
+
+def _column(vals: list[Any], typ: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(vals, type=typ)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if typ != _DEC:
+            raise
+    # a number with more than 10 decimal places: round it to the column's scale
+    q = Decimal("1E-10")
+    return pa.array([None if v is None else Decimal(v).quantize(q) for v in vals], type=typ)
 
 
 def params_table(

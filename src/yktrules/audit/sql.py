@@ -21,11 +21,12 @@ import attrs
 from pydantic import BaseModel
 
 from .. import ir
+from .. import types as T
 from ..roster.models import Payment
 from ..sql.compiler import Compiler, as_of_column, sql_type
 from ..sql.dialect import DUCKDB, Dialect
 from .check import CheckedAudit
-from .lookup import Lookup, walk
+from .lookup import Lookup, children, walk
 from .scope import ROSTER
 
 TABLE = {ROSTER: "__t_roster"}
@@ -154,9 +155,15 @@ def compile_audit(
         return st.outputs("__rid")
     keys = [d.field(d.ident("row"), f) for f in audit.group]
     key = d.struct(list(zip(audit.group, keys, strict=True)))
+    used = element_fields(audit.grouped)  # type: ignore[arg-type]
     elem = d.struct(
-        [(f, d.field(d.ident("row"), f)) for f in row_fields]
-        + [(name, c.let_column(i)) for i, name in enumerate(audit.row_lets)]
+        [(f, d.field(d.ident("row"), f)) for f in row_fields if used is None or f in used]
+        + [
+            (name, c.let_column(i))
+            for i, name in enumerate(audit.row_lets)
+            if used is None or name in used
+        ]
+        or [("id", d.field(d.ident("row"), "id"))]
     )
     grouped = (
         f"(SELECT {key} AS {d.ident('key')}, {d.ordered_list(elem, '__rid')} AS "
@@ -168,3 +175,40 @@ def compile_audit(
     gs = _Stage(gc, grouped, supplied | {ROSTER}, tables)
     gs.lets()
     return gs.outputs("__rids")
+
+
+def _of_records(t: T.Type) -> bool:
+    while isinstance(t, T.ListT):
+        t = t.elem
+    return isinstance(t, T.RecordT)
+
+
+# where a record, or a list of records, may appear without needing all of its fields
+_LENGTH_ONLY = frozenset({"count"})
+
+
+def element_fields(stage: ir.CheckedPolicy) -> set[str] | None:
+    """The record fields a group stage reads, so that ``rows`` carries only those; None
+    when some record is used whole (compared, passed to a function, …): then every field.
+
+    A record (or list of records) may only be the object of a field access, a filter or a
+    join, the domain of a quantifier, the argument of ``count`` or a message value (a list
+    renders as its length); each field access names a field it needs."""
+    used: set[str] = set()
+    tops = [let.expr for let in stage.lets] + [r.cond for r in stage.rules]
+    tops += [p.value for r in stage.rules for p in r.message if p.value is not None]
+    for top in tops:
+        for n in walk(top):
+            if isinstance(n, ir.GetField):
+                used.add(n.field)
+            for ch in children(n):
+                if not _of_records(ch.type):
+                    continue
+                ok = (
+                    (isinstance(n, ir.GetField | ir.Filter) and ch is n.obj)
+                    or (isinstance(n, ir.Quant) and ch is n.iterable)
+                    or (isinstance(n, ir.Call) and n.func in _LENGTH_ONLY)
+                )
+                if not ok:
+                    return None
+    return used
