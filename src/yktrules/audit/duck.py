@@ -111,6 +111,7 @@ def run_duckdb(
     payments = [p for _, p in rows]
     con.register("__a_roster", arrow_table(Payment, payments, {"__rid": list(range(len(rows)))}))
     con.execute(f"CREATE TEMP TABLE {table_name(ROSTER)} AS SELECT * FROM __a_roster")
+    con.unregister("__a_roster")  # DuckDB holds its own copy: let the Arrow one go
     supplied: set[str] = set()
     for name, model in TABLES.items():
         data = registries.get(name)
@@ -119,6 +120,7 @@ def run_duckdb(
         supplied.add(name)
         con.register(f"__a_{name}", arrow_table(model, data, {}))
         con.execute(f"CREATE TEMP TABLE {table_name(name)} AS SELECT * FROM __a_{name}")
+        con.unregister(f"__a_{name}")
     pt = params_table(audits, rows, params)
     if pt is not None:
         con.register("__a_params", pt)
