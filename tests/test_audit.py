@@ -333,3 +333,13 @@ def test_whole_records_keep_every_field(tmp_path: Path, let: str, pruned: bool) 
         for e in ("python", "duckdb")
     ]
     assert got[0] == got[1] and got[0]
+
+
+def test_check_counts_the_audits() -> None:
+    from click.testing import CliRunner
+
+    from yktrules.cli import cli
+
+    r = CliRunner().invoke(cli, ["check", str(ROOT / "audits")])
+    assert r.exit_code == 0, r.output
+    assert "（0 个政策、8 条稽核）" in r.output

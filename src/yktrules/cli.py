@@ -85,9 +85,10 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
         if diags:
             click.echo(render_all(diags))
         if not errors:
+            what = f"{n_pol} 个政策" + (f"、{loaded.audits} 条稽核" if loaded.audits else "")
             click.echo(
                 f"✓ {len(sources.policies)} 个政策文件、{len(sources.params)} 个参数文件检查通过"
-                f"（{n_pol} 个政策）/ all clean"
+                f"（{what}）/ all clean"
             )
     sys.exit(1 if errors else 0)
 

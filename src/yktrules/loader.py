@@ -33,6 +33,7 @@ class Loaded:
     policies: dict[str, ir.CheckedPolicy]
     params: ParamTable
     diagnostics: list[Diagnostic]
+    audits: int = 0  # roster audits found (checked too; run by yktrules.audit)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -133,4 +134,4 @@ def load_sources(
     if any(d.is_error for d in diags):
         checked = {}
     diags.sort(key=_position)
-    return Loaded(sources, checked, params, diags)
+    return Loaded(sources, checked, params, diags, sum(len(m.audits) for m in modules))
