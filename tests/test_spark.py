@@ -9,7 +9,6 @@ import itertools
 import json
 import shutil
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,25 +36,6 @@ from yktrules.values import Unknown
 ROOT = Path(__file__).resolve().parent.parent
 # pyspark checks the installed pandas when it starts; yktrules does not use pandas with Spark
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYSPARK_PYTHON", sys.executable)  # the workers import this yktrules
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("yktrules-tests")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.default.parallelism", "2")
-            .config("spark.driver.memory", "1g")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        yield session
-        session.stop()
 
 
 @pytest.fixture(scope="module")

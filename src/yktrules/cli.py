@@ -7,58 +7,34 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from . import regions
+from .cli_support import date_arg, err, fail, load_policies, out
 from .decision_log_command import (
     decisions_hook,
     eval_output,
     log_eval,
-    masked,
     privacy_options,
 )
-from .errors import ArgumentError, FactsError, NoPolicyError, PolicyError, render_all
+from .errors import ArgumentError, FactsError, NoPolicyError, render_all
 from .loader import load_sources, read_sources
-from .policyset import PolicySet, load
+from .policyset import PolicySet
+from .privacy import masked
 from .tester import Runner, find_case_files
 
 if TYPE_CHECKING:
     from .sql.runner import Summary
-
-_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    _err.print(message, markup=False)
-    sys.exit(code)
-
-
-def _date_arg(_ctx: Any, _param: Any, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"`{value}` 不是有效日期，请写作 YYYY-MM-DD") from None
 
 
 def _region_arg(_ctx: Any, _param: Any, value: str | None) -> str | None:
     if value is not None and not regions.is_code(value):
         raise click.BadParameter(f"`{value}` 不是6位行政区划代码")
     return value
-
-
-def _load(policies: str) -> PolicySet:
-    try:
-        return load(policies)
-    except PolicyError as e:
-        _fail(f"政策目录 {policies} 未通过检查 / the policies do not check:\n\n{e}", 1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +73,7 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
 @click.option("--policies", default="policies", show_default=True, type=click.Path())
 @click.option("--item", required=True, help="item code (or the code of a policy extending it)")
 @click.argument("facts_file", type=click.Path())
-@click.option("--as-of", callback=_date_arg, help="decision date, YYYY-MM-DD")
+@click.option("--as-of", callback=date_arg, help="decision date, YYYY-MM-DD")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json")
 @click.option("--trace", is_flag=True, help="add every let's and rule's value (JSON output)")
 @privacy_options
@@ -113,14 +89,14 @@ def eval_(
     actor: str | None,
 ) -> None:
     """Screen one application (a JSON file, or - for standard input)."""
-    ps = _load(policies)
+    ps = load_policies(policies)
     text = _read_text(facts_file)
     try:
         d = ps.screen(text, policy=item, as_of=as_of, trace=trace)
     except FactsError as e:
-        _fail(masked(f"{facts_file}: {e}", unmask), 2)
+        fail(masked(f"{facts_file}: {e}", unmask), 2)
     except NoPolicyError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     log_eval(log_file, actor, d, text, unmask)
     click.echo(eval_output(d, fmt, unmask))
 
@@ -131,19 +107,19 @@ def _read_text(path: str) -> str:
             return sys.stdin.read()
         return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        _fail(f"文件不存在 / no such file: {path}", 2)
+        fail(f"文件不存在 / no such file: {path}", 2)
     except (OSError, UnicodeDecodeError) as e:
-        _fail(f"无法读取 / cannot read {path}: {e}", 2)
+        fail(f"无法读取 / cannot read {path}: {e}", 2)
 
 
 @cli.command("list")
 @click.option("--policies", default="policies", show_default=True, type=click.Path())
 @click.option("--region", callback=_region_arg, help="6-digit division code")
-@click.option("--as-of", callback=_date_arg, help="YYYY-MM-DD")
+@click.option("--as-of", callback=date_arg, help="YYYY-MM-DD")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def list_(policies: str, region: str | None, as_of: date | None, fmt: str) -> None:
     """The policies in force, as a table."""
-    ps = _load(policies)
+    ps = load_policies(policies)
     rows = ps.in_force(region, as_of)
     if fmt == "json":
         click.echo(
@@ -176,7 +152,7 @@ def list_(policies: str, region: str | None, as_of: date | None, fmt: str) -> No
         period = f"{p.effective} ~ {p.until or '长期'}"
         cells = (p.code, p.item, p.title, level[p.level], p.department or "", p.region)
         t.add_row(*(escape(c) for c in cells), period, p.period)
-    _out.print(t)
+    out.print(t)
 
 
 @cli.command()
@@ -219,7 +195,7 @@ def test(
         raise click.BadParameter(str(e), param_hint="-k") from None
     files, missing = find_case_files(list(paths) or ["."])
     if missing:
-        _fail("路径不存在 / no such file or folder: " + ", ".join(missing), 1)
+        fail("路径不存在 / no such file or folder: " + ", ".join(missing), 1)
     cov = Coverage() if coverage or coverage_json or fail_under is not None else None
     runner = Runner(coverage=cov)
     passed = failed = 0
@@ -232,24 +208,24 @@ def test(
                 passed += 1
             else:
                 failed += 1
-                _out.print(failure_renderable(r))
+                out.print(failure_renderable(r))
     if junit:
         try:
             write_junit(junit, by_file)
         except OSError as e:
-            _fail(f"无法写入 / cannot write {junit}: {e.strerror or e}", 2)
+            fail(f"无法写入 / cannot write {junit}: {e.strerror or e}", 2)
     below = False
     if cov is not None:
         report = cov.report()
         if coverage or fail_under is not None:
-            print_coverage(_out, report, detail=coverage)
+            print_coverage(out, report, detail=coverage)
         if coverage_json:
             try:
                 Path(coverage_json).parent.mkdir(parents=True, exist_ok=True)
                 text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
                 Path(coverage_json).write_text(text + "\n", encoding="utf-8")
             except OSError as e:
-                _fail(f"无法写入 / cannot write {coverage_json}: {e.strerror or e}", 2)
+                fail(f"无法写入 / cannot write {coverage_json}: {e.strerror or e}", 2)
         if fail_under is not None and report.below(fail_under):
             below = True
             click.echo(
@@ -274,7 +250,7 @@ def test(
     is_flag=True,
     help="screen every item in force (default: the row's application.item, else every item)",
 )
-@click.option("--as-of", callback=_date_arg, help="YYYY-MM-DD (default: each filing date)")
+@click.option("--as-of", callback=date_arg, help="YYYY-MM-DD (default: each filing date)")
 @click.option("--summary/--no-summary", default=True, help="print counts to stderr")
 @click.option(
     "--engine",
@@ -326,9 +302,9 @@ def screen(
     from .sql.io import InputError, output_format
     from .sql.runner import screen_to_file
 
-    ps = _load(policies)
+    ps = load_policies(policies)
     if input_file != "-" and not Path(input_file).is_file():
-        _fail(f"文件不存在 / no such file: {input_file}", 2)
+        fail(f"文件不存在 / no such file: {input_file}", 2)
     source: Any = sys.stdin.buffer if input_file == "-" else input_file
     fmt = output_format(out_file, fmt)
     hook = decisions_hook(log_file, actor, engine, unmask)
@@ -358,14 +334,14 @@ def screen(
             on_decisions=hook,
         )
     except InputError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     except OSError as e:
         if isinstance(e, BrokenPipeError):
             raise
         where = out_file or "stdout"
-        _fail(f"无法写入 / cannot write {where}: {e.strerror or e}", 2)
+        fail(f"无法写入 / cannot write {where}: {e.strerror or e}", 2)
     except Exception as e:  # the engine must not print a traceback
-        _fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
+        fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
     if summary:
         _print_summary(ps, result)
 
@@ -384,11 +360,11 @@ def _screen_spark(
 ) -> None:
     """`screen --engine spark`: the same rows, decided by Spark SQL (docs/spark.md)."""
     if out_file is None or input_file == "-":
-        _fail("--engine spark 需要输入文件和 --out 输出路径 / needs an input file and --out", 2)
+        fail("--engine spark 需要输入文件和 --out 输出路径 / needs an input file and --out", 2)
     try:
         from .sql.spark_runner import screen_spark
     except ImportError:
-        _fail("未安装 PySpark / pyspark is not installed: pip install 'yktrules[spark]'", 2)
+        fail("未安装 PySpark / pyspark is not installed: pip install 'yktrules[spark]'", 2)
     try:
         s = screen_spark(
             ps,
@@ -402,9 +378,9 @@ def _screen_spark(
             unmask=unmask,
         )
     except ArgumentError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     except Exception as e:  # the engine must not print a traceback
-        _fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
+        fail(f"批量审核失败 / screening failed: {type(e).__name__}: {e}", 1)
     if summary:
         from .sql.runner import Summary
 
@@ -436,12 +412,12 @@ def _print_summary(ps: PolicySet, s: Summary) -> None:
         t.add_row(
             item, title, *(str(counts[(item, o)]) for o in ("eligible", "ineligible", "review"))
         )
-    _err.print(t)
+    err.print(t)
     o = s.outcomes
     n = sum(o.values())
     errors = sum(s.errors.values())
     rate = f"，{s.rows / s.seconds:,.0f} 行/秒，{n / s.seconds:,.0f} 个决定/秒" if s.seconds else ""
-    _err.print(
+    err.print(
         f"{s.rows} 行 / rows（{errors} 行错误 / error rows），{n} 个决定 / decisions："
         f"符合 {o['eligible']}，不符合 {o['ineligible']}，需复核 {o['review']}；"
         f"用时 {s.seconds:.1f} 秒{rate}"
@@ -458,14 +434,14 @@ def docs_(policies: str, docs_dir: str, check: bool) -> None:
     from . import docgen
     from .facts.models import Application
 
-    ps = _load(policies)
+    ps = load_policies(policies)
     out = Path(docs_dir)
     if not out.is_dir():
-        _fail(f"文档目录不存在 / no such folder: {docs_dir}", 2)
+        fail(f"文档目录不存在 / no such folder: {docs_dir}", 2)
     if check:
         old = docgen.stale(out, ps, Application)
         if old:
-            _fail("生成的文档已过时，请运行 `yktrules docs` / out of date: " + ", ".join(old), 1)
+            fail("生成的文档已过时，请运行 `yktrules docs` / out of date: " + ", ".join(old), 1)
         click.echo("生成的文档是最新的 / generated docs are up to date")
         return
     changed = docgen.write(out, ps, Application)
@@ -497,6 +473,6 @@ def main() -> None:
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:
-        _fail("已中断 / interrupted", 130)
+        fail("已中断 / interrupted", 130)
     except BrokenPipeError:
         sys.exit(0)

@@ -6,32 +6,26 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 import click
 
+from .cli_support import fail
 from .decision import Decision
 from .decision_log import DecisionLog, LogError, verify_log
 from .errors import FactsError
-from .privacy import mask_document, mask_text
+from .privacy import mask_document, masked
 
 __all__ = [
     "decisions_hook",
     "eval_output",
     "log_command",
     "log_eval",
-    "masked",
     "privacy_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(code)
 
 
 def privacy_options(f: F) -> F:
@@ -53,11 +47,6 @@ def privacy_options(f: F) -> F:
     )(f)
 
 
-def masked(text: str, unmask: bool) -> str:
-    """`text` as the CLI prints it: ID and card numbers masked unless `unmask`."""
-    return text if unmask else mask_text(text)
-
-
 def eval_output(d: Decision, fmt: str, unmask: bool) -> str:
     """What `yktrules eval` prints: the decision document (messages and trace masked) or
     the explanation."""
@@ -71,7 +60,7 @@ def _actor(actor: str | None) -> str:
     if actor is not None and actor.strip():
         return actor
     if actor is not None:
-        _fail("--actor 不能为空 / --actor must not be empty", 2)
+        fail("--actor 不能为空 / --actor must not be empty", 2)
     try:
         return os.environ.get("USER") or getpass.getuser() or "unknown"
     except Exception:  # no user name at all (a container without /etc/passwd entry)
@@ -80,8 +69,8 @@ def _actor(actor: str | None) -> str:
 
 def _append_failed(path: str, e: Exception) -> NoReturn:
     if isinstance(e, OSError):
-        _fail(f"无法写入决策日志 / cannot write the log {path}: {e.strerror or e}", 2)
-    _fail(f"无法写入决策日志 / cannot write the log {path}: {e}", 2)
+        fail(f"无法写入决策日志 / cannot write the log {path}: {e.strerror or e}", 2)
+    fail(f"无法写入决策日志 / cannot write the log {path}: {e}", 2)
 
 
 def log_eval(
@@ -90,7 +79,7 @@ def log_eval(
     """`eval --log`: append the decision, its request being the application's id."""
     if log_file is None:
         if actor is not None:
-            _fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
+            fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
         return
     log = DecisionLog(log_file, unmask=unmask)
     try:
@@ -99,7 +88,7 @@ def log_eval(
         doc = parse_facts(facts)
         log.append(d, doc, actor=_actor(actor), request=doc.application.id)
     except FactsError as e:
-        _fail(masked(f"申请材料无法记入日志 / cannot log these facts: {e}", unmask), 2)
+        fail(masked(f"申请材料无法记入日志 / cannot log these facts: {e}", unmask), 2)
     except (LogError, OSError) as e:
         _append_failed(log_file, e)
 
@@ -111,10 +100,10 @@ def decisions_hook(
     only), its request being the application's id; None without --log."""
     if log_file is None:
         if actor is not None:
-            _fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
+            fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
         return None
     if engine != "python":
-        _fail(
+        fail(
             f"--log 需要 --engine python（逐条审核时逐条记录；当前为 {engine}）/ "
             "--log needs --engine python",
             2,
@@ -153,9 +142,9 @@ def verify_command(file: str, expect_head: str | None) -> None:
     try:
         r = verify_log(file, expect_head=expect_head)
     except FileNotFoundError:
-        _fail(f"文件不存在 / no such file: {file}", 2)
+        fail(f"文件不存在 / no such file: {file}", 2)
     except OSError as e:
-        _fail(f"无法读取 / cannot read {file}: {e.strerror or e}", 2)
+        fail(f"无法读取 / cannot read {file}: {e.strerror or e}", 2)
     if r.ok:
         click.echo(
             f"✓ {file}: {r.entries} 条记录，哈希链完整 / intact; head {r.head or '(空 / empty)'}"
@@ -163,4 +152,4 @@ def verify_command(file: str, expect_head: str | None) -> None:
         return
     where = f"{file}:{r.line}" if r.line is not None else file
     tail = f"（此前 {r.entries} 条完好，最后一条 {r.head}）" if r.entries else ""
-    _fail(f"{where}: {r.problem}{tail}", 1)
+    fail(f"{where}: {r.problem}{tail}", 1)

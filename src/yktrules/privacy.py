@@ -27,6 +27,7 @@ __all__ = [
     "mask_row",
     "mask_text",
     "mask_value",
+    "masked",
     "pii_kinds",
 ]
 
@@ -88,6 +89,11 @@ LONG_DIGITS = re.compile(r"\d{16}")
 def _mask_match(m: re.Match[str]) -> str:
     s = m.group(0)
     return mask_id(s) if len(s) == 18 else mask_card(s)
+
+
+def masked(text: str, unmask: bool) -> str:
+    """`text` as the CLI prints it: ID and card numbers masked unless `unmask`."""
+    return text if unmask else mask_text(text)
 
 
 def mask_text(text: str) -> str:

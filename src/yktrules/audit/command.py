@@ -15,52 +15,17 @@ import os
 import sys
 from datetime import date
 from decimal import Decimal
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from ..errors import PolicyError, YktError
+from ..cli_support import date_arg, err, fail, read_table_or_exit
+from ..errors import PolicyError
+from ..privacy import masked
 from ..roster.models import TABLES, Payment
 from . import AuditReport, Engine, load_audits
 from .result import Record
-
-_err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    _err.print(message, markup=False)
-    sys.exit(code)
-
-
-def _date(_ctx: Any, _param: Any, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"`{value}` 不是有效日期，请写作 YYYY-MM-DD") from None
-
-
-def _read(path: str, model: Any) -> tuple[list[tuple[int, Any]], list[Any]]:
-    from ..roster.io import read_table
-
-    try:
-        t = read_table(path, model)
-    except YktError as e:
-        _fail(f"无法读取 / cannot read {path}: {e}", 2)
-    except OSError as e:
-        _fail(f"无法读取 / cannot read {path}: {e.strerror or e}", 2)
-    return list(t.rows), list(t.errors)
-
-
-def _mask(text: str, unmask: bool) -> str:
-    if unmask:
-        return text
-    from ..privacy import mask_text
-
-    return mask_text(text)
 
 
 @click.command("audit")
@@ -81,7 +46,7 @@ def _mask(text: str, unmask: bool) -> str:
 )
 @click.option("--master", help="Spark master URL for --engine spark (default: $SPARK_MASTER)")
 @click.option("--only", help="comma-separated audit codes to run (default: all)")
-@click.option("--as-of", callback=_date, help="audit date, YYYY-MM-DD (default: today)")
+@click.option("--as-of", callback=date_arg, help="audit date, YYYY-MM-DD (default: today)")
 @click.option(
     "--out", "out_file", type=click.Path(dir_okay=False), help="findings file (default: stdout)"
 )
@@ -105,15 +70,15 @@ def audit_command(
     try:
         audits = load_audits(audits_dir, params=[policies] if policies else [])
     except PolicyError as e:
-        _fail(f"稽核目录 {audits_dir} 未通过检查 / the audits do not check:\n\n{e}", 1)
+        fail(f"稽核目录 {audits_dir} 未通过检查 / the audits do not check:\n\n{e}", 1)
     codes = [c.strip() for c in only.split(",") if c.strip()] if only else None
     for c in codes or ():
         if c not in audits.audits:
-            _fail(f"没有稽核 `{c}` / no such audit; 可用：{', '.join(audits.audits)}", 2)
+            fail(f"没有稽核 `{c}` / no such audit; 可用：{', '.join(audits.audits)}", 2)
     rows: list[tuple[Record, Payment]] = []
     bad: list[Any] = []
     for path in rosters:
-        good, errors = _read(path, Payment)
+        good, errors = read_table_or_exit(path, Payment)
         rows += [(Record(path, line, p.id), p) for line, p in good]
         bad += errors
     registries: dict[str, list[Any] | None] = {}
@@ -121,7 +86,7 @@ def audit_command(
         if reg_path is None:
             registries[name] = None
             continue
-        good, errors = _read(reg_path, TABLES[name])
+        good, errors = read_table_or_exit(reg_path, TABLES[name])
         registries[name] = [m for _, m in good]
         bad += errors
     eng: Engine = "spark" if engine == "spark" else "python" if engine == "python" else "duckdb"
@@ -136,11 +101,11 @@ def audit_command(
             master=master or os.environ.get("SPARK_MASTER"),
         )
     except ImportError as e:
-        _fail(f"--engine {engine} 需要先安装 / needs: pip install 'yktrules[spark]' ({e})", 2)
+        fail(f"--engine {engine} 需要先安装 / needs: pip install 'yktrules[spark]' ({e})", 2)
     try:
         out: TextIO = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
     except OSError as e:
-        _fail(f"无法写入 / cannot write {out_file}: {e.strerror or e}", 2)
+        fail(f"无法写入 / cannot write {out_file}: {e.strerror or e}", 2)
     try:
         for b in bad:
             row = {
@@ -148,7 +113,7 @@ def audit_command(
                 "source": b.source,
                 "line": b.line,
                 "errors": [
-                    {"path": x["path"], "message": _mask(x["message"], unmask)} for x in b.errors
+                    {"path": x["path"], "message": masked(x["message"], unmask)} for x in b.errors
                 ],
             }
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -188,4 +153,4 @@ def _summary(report: AuditReport, bad: int, registries: dict[str, Any]) -> None:
             str(o.undetermined),
             "、".join(o.missing_tables) or "-",
         )
-    _err.print(t)
+    err.print(t)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO
 
 import click
 from rich.console import Console, RenderableType
@@ -17,6 +17,7 @@ from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 
+from ..cli_support import date_arg, fail
 from ..errors import PolicyError
 from ..policyset import PolicySet, load
 from .impact import (
@@ -72,20 +73,6 @@ def _consoles() -> tuple[Console, Console]:
     return out, err
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    _consoles()[1].print(message, markup=False)
-    sys.exit(code)
-
-
-def _date_arg(_ctx: Any, _param: Any, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("x")
-    except ValueError:
-        raise click.BadParameter(f"`{value}` 不是有效日期，请写作 YYYY-MM-DD") from None
-
-
 @click.command("diff")
 @click.argument("old", type=click.Path())
 @click.argument("new", type=click.Path())
@@ -103,7 +90,7 @@ def _date_arg(_ctx: Any, _param: Any, value: str | None) -> date | None:
     help="example applicants kept per transition",
 )
 @click.option(
-    "--as-of", callback=_date_arg, help="decision date for both sides (default: each filing date)"
+    "--as-of", callback=date_arg, help="decision date for both sides (default: each filing date)"
 )
 def diff(
     old: str, new: str, population: str | None, fmt: str, examples: int, as_of: date | None
@@ -141,7 +128,7 @@ def _load_both(old: str, new: str) -> tuple[PolicySet, PolicySet]:
                 f"{label} 政策目录 {path} 未通过检查 / the policies do not check:\n\n{e}"
             )
     if problems:
-        _fail("\n\n".join(problems), 2)
+        fail("\n\n".join(problems), 2)
     return loaded[0], loaded[1]
 
 
@@ -158,13 +145,13 @@ class _population:
             return iter(sys.stdin.buffer)
         p = Path(self.path)
         if not p.exists():
-            _fail(f"人群文件不存在 / no such file: {self.path}", 2)
+            fail(f"人群文件不存在 / no such file: {self.path}", 2)
         if not p.is_file():
-            _fail(f"人群文件须为 JSON Lines 文件 / not a file: {self.path}", 2)
+            fail(f"人群文件须为 JSON Lines 文件 / not a file: {self.path}", 2)
         try:
             self.f = p.open("rb")
         except OSError as e:
-            _fail(f"无法读取 / cannot read {self.path}: {e.strerror}", 2)
+            fail(f"无法读取 / cannot read {self.path}: {e.strerror}", 2)
         return iter(self.f)
 
     def __exit__(self, *a: Any) -> None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, ConfigDict, Field
+from pydantic import ConfigDict
 from pydantic_core import PydanticUndefined
 
-from ..facts.models import FactDate, FactModel, IdNumber, Money, NonEmptyStr, RegionCode
+from ..facts.models import FactDate, FactModel, IdNumber, Money, NonEmptyStr, RegionCode, fact_field
 
 __all__ = ["TABLES", "Agent", "Death", "Payment", "Registries", "roster_field"]
 
@@ -31,15 +31,7 @@ def roster_field(
     default: Any = PydanticUndefined,
 ) -> Any:
     """A column: input key ``en`` or ``zh``; ``pii`` marks personal data (id | name | card)."""
-    extra: dict[str, Any] = {"zh": zh, "source": None}
-    if pii is not None:
-        extra["pii"] = pii
-    return Field(
-        default,
-        description=description,
-        validation_alias=AliasChoices(en, zh),
-        json_schema_extra=extra,
-    )
+    return fact_field(en, zh, description, pii=pii, default=default)
 
 
 class Payment(FactModel):
