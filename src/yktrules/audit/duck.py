@@ -17,7 +17,7 @@ from ..params import ParamTable
 from ..roster.models import TABLES, Payment
 from ..values import Unknown
 from .check import CheckedAudit
-from .result import AuditOutcome, Finding, Record, render_key, render_message
+from .result import AuditOutcome, Finding, Record, make_finding
 from .scope import ROSTER
 from .sql import compile_audit, table_name
 
@@ -165,27 +165,13 @@ def outcome(
         if not hits:
             undetermined += 1
             continue
-        key = None
-        if a.group:
-            p0 = members[0][1]
-            key = render_key({f: getattr(p0, f) for f in a.group}, unmask=unmask)
+        p0 = members[0][1]
+        key = {f: getattr(p0, f) for f in a.group} if a.group else None
         for i, rule in hits:
             nvals = sum(1 for p in rule.message if p.value is not None)
             vals = [r[idx[f"__m{i}_{k}"]] for k in range(nvals)]
             vals = [Unknown() if v is None else v for v in vals]
-            findings.append(
-                Finding(
-                    audit=a.code,
-                    title=a.title,
-                    alert=rule.name,
-                    severity=a.severity,
-                    message=render_message(rule, vals, unmask=unmask),
-                    key=key,
-                    records=tuple(rec for rec, _ in members),
-                    amount=sum((p.amount for _, p in members), Decimal(0)),
-                    version=a.digest,
-                )
-            )
+            findings.append(make_finding(a, rule, vals, key, members, unmask=unmask))
     return AuditOutcome(
         audit=a.code,
         title=a.title,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,7 +18,7 @@ from ..roster.models import Payment
 from ..values import Unknown
 from .check import CheckedAudit
 from .lookup import Lookup
-from .result import AuditOutcome, Finding, Record, render_key, render_message
+from .result import AuditOutcome, Finding, Record, make_finding
 from .scope import ROSTER
 
 Row = tuple[Record, Payment]
@@ -118,23 +117,8 @@ def run_reference(
         if not hits and any(isinstance(v, Unknown) for _, v in vals):
             undetermined += 1
         for r in hits:
-            findings.append(
-                Finding(
-                    audit=audit.code,
-                    title=audit.title,
-                    alert=r.name,
-                    severity=audit.severity,
-                    message=render_message(
-                        r,
-                        [it.eval(p.value, {}) for p in r.message if p.value is not None],
-                        unmask=unmask,
-                    ),
-                    key=None if key is None else render_key(key, unmask=unmask),
-                    records=tuple(rec for rec, _ in members),
-                    amount=sum((p.amount for _, p in members), Decimal(0)),
-                    version=audit.digest,
-                )
-            )
+            vals = [it.eval(p.value, {}) for p in r.message if p.value is not None]
+            findings.append(make_finding(audit, r, vals, key, members, unmask=unmask))
         return it
 
     if not audit.group:

@@ -6,32 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .. import ir, values
+from ..privacy import mask_value, pii_kinds
 from ..roster.models import Agent, Death, Payment
 from .lookup import walk
 
-
-def _pii(*models: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for m in models:
-        for name, f in m.model_fields.items():
-            extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
-            if "pii" in extra:
-                out[name] = str(extra["pii"])
-    return out
+if TYPE_CHECKING:
+    from .check import CheckedAudit
 
 
 #: field name -> pii kind, for every table an audit reads
-PII_FIELDS = _pii(Payment, Death, Agent)
+PII_FIELDS = {**pii_kinds(Payment), **pii_kinds(Death), **pii_kinds(Agent)}
 
 
 def mask(kind: str, v: str) -> str:
-    from ..privacy import mask_value
-
     return mask_value(kind, v)
 
 
@@ -124,3 +116,27 @@ def render_key(key: dict[str, Any], *, unmask: bool) -> dict[str, str]:
             text = mask(PII_FIELDS[k], v)
         out[k] = text
     return out
+
+
+def make_finding(
+    audit: CheckedAudit,
+    rule: ir.CheckedRule,
+    vals: Sequence[Any],
+    key: dict[str, Any] | None,
+    members: Sequence[tuple[Record, Payment]],
+    *,
+    unmask: bool,
+) -> Finding:
+    """The finding of `rule` on a row or a group (`key`: the group's key values, raw), with
+    the values its message interpolates (`vals`, in order)."""
+    return Finding(
+        audit=audit.code,
+        title=audit.title,
+        alert=rule.name,
+        severity=audit.severity,
+        message=render_message(rule, vals, unmask=unmask),
+        key=None if key is None else render_key(key, unmask=unmask),
+        records=tuple(rec for rec, _ in members),
+        amount=sum((p.amount for _, p in members), Decimal(0)),
+        version=audit.digest,
+    )
