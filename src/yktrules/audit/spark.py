@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..params import ParamTable
 from ..roster.models import TABLES, Payment
-from ..sql.spark import SESSION_CONF, SPARK
+from ..sql.spark import SPARK
 from .check import CheckedAudit
 from .duck import Row, arrow_table, outcome, params_table
 from .result import AuditOutcome
@@ -35,12 +35,21 @@ def run_spark(
 ) -> list[AuditOutcome]:
     """Like :func:`yktrules.audit.duck.run_duckdb`, on `spark` (or a session for `master`,
     default ``local[*]``).  The session's settings are restored afterwards."""
-    from ..sql.spark_runner import _session
+    from ..sql.spark_runner import yktrules_session
 
-    session, owned = (spark, False) if spark is not None else _session(master)
-    saved = {k: session.conf.get(k, None) for k in SESSION_CONF}
-    for k, v in SESSION_CONF.items():
-        session.conf.set(k, v)
+    with yktrules_session(spark, master) as session:
+        return _run(session, audits, rows, registries, params, as_of, unmask)
+
+
+def _run(
+    session: SparkSession,
+    audits: Sequence[CheckedAudit],
+    rows: Sequence[Row],
+    registries: Mapping[str, Sequence[Any] | None],
+    params: ParamTable,
+    as_of: date,
+    unmask: bool,
+) -> list[AuditOutcome]:
     views: list[str] = []
 
     def view(name: str, table: Any) -> None:
@@ -78,10 +87,3 @@ def run_spark(
     finally:
         for v in views:
             session.catalog.dropTempView(v)
-        for k, old in saved.items():
-            if old is None:
-                session.conf.unset(k)
-            else:
-                session.conf.set(k, old)
-        if owned:
-            session.stop()

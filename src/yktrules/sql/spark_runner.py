@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -176,20 +177,37 @@ def _prepare_partition(ctx: tuple[Any, ...], rows: Iterable[Any]) -> Iterator[tu
 
 
 # ------------------------------------------------------------------ on the driver
-def _session(master: str | None) -> tuple[SparkSession, bool]:
+@contextmanager
+def yktrules_session(spark: SparkSession | None, master: str | None) -> Iterator[SparkSession]:
+    """`spark`, else the active session, else a new one on `master` (stopped at the end),
+    with yktrules' session settings (``SESSION_CONF``) for the duration, restored after."""
     from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active, False
-    builder = SparkSession.builder.appName("yktrules-screen")
-    if master:
-        builder = builder.master(master)
-    if (master or "local").startswith("local"):
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this venv
-    spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark, True
+    session, owned = spark, False
+    if session is None:
+        session = SparkSession.getActiveSession()
+    if session is None:
+        builder = SparkSession.builder.appName("yktrules-screen")
+        if master:
+            builder = builder.master(master)
+        if (master or "local").startswith("local"):
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this venv
+        session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+        owned = True
+    saved = {k: session.conf.get(k, None) for k in SESSION_CONF}
+    for k, v in SESSION_CONF.items():
+        session.conf.set(k, v)
+    try:
+        yield session
+    finally:
+        for k, old in saved.items():
+            if old is None:
+                session.conf.unset(k)
+            else:
+                session.conf.set(k, old)
+        if owned:
+            session.stop()
 
 
 def _segments(df: DataFrame) -> dict[tuple[str, int], tuple[int, int]]:
@@ -337,38 +355,28 @@ def screen_spark(
     fmt = format or ("parquet" if str(out_path).rstrip("/").endswith(".parquet") else "jsonl")
     if fmt not in ("jsonl", "parquet"):
         raise ValueError(f"format must be 'jsonl' or 'parquet', not {fmt!r}")
-    session, owned = (spark, False) if spark is not None else _session(master)
-    saved = {k: session.conf.get(k, None) for k in SESSION_CONF}
-    for k, v in SESSION_CONF.items():
-        session.conf.set(k, v)
     run: _Run | None = None
-    try:
-        base = _prepared(session, policy_set, str(input_path), item, all_items, as_of, unmask)
-        codes = sorted(r[0] for r in base.select(explode("tasks.code")).distinct().collect())
-        run = _Run(session, policy_set, base, codes, fmt == "parquet", unmask)
-        with ThreadPoolExecutor(max(1, parallel)) as pool:
-            results = dict(zip(codes, pool.map(run.decide, codes), strict=True))
-        failed = {
-            c: r if unmask else mask_text(r) for c, r in results.items() if isinstance(r, str)
-        }
-        outs = [r for r in results.values() if not isinstance(r, str)]
-        final = _assemble(session, base, outs, failed, fmt).localCheckpoint(eager=True)
-        summary = _summary(final)
-        if single_file is None:
-            single_file = (session.sparkContext.master or "").startswith("local")
-        _write(session, final, str(out_path), fmt, single_file)
-        seconds = round(time.monotonic() - started, 3)
-        return {**summary, "seconds": seconds, "failed": failed, "policies": len(codes)}
-    finally:
-        if run is not None:
-            run.close()
-        for k, old in saved.items():
-            if old is None:
-                session.conf.unset(k)
-            else:
-                session.conf.set(k, old)
-        if owned:
-            session.stop()
+    with yktrules_session(spark, master) as session:
+        try:
+            base = _prepared(session, policy_set, str(input_path), item, all_items, as_of, unmask)
+            codes = sorted(r[0] for r in base.select(explode("tasks.code")).distinct().collect())
+            run = _Run(session, policy_set, base, codes, fmt == "parquet", unmask)
+            with ThreadPoolExecutor(max(1, parallel)) as pool:
+                results = dict(zip(codes, pool.map(run.decide, codes), strict=True))
+            failed = {
+                c: r if unmask else mask_text(r) for c, r in results.items() if isinstance(r, str)
+            }
+            outs = [r for r in results.values() if not isinstance(r, str)]
+            final = _assemble(session, base, outs, failed, fmt).localCheckpoint(eager=True)
+            summary = _summary(final)
+            if single_file is None:
+                single_file = (session.sparkContext.master or "").startswith("local")
+            _write(session, final, str(out_path), fmt, single_file)
+            seconds = round(time.monotonic() - started, 3)
+            return {**summary, "seconds": seconds, "failed": failed, "policies": len(codes)}
+        finally:
+            if run is not None:
+                run.close()
 
 
 def _prepared(
