@@ -146,4 +146,5 @@ def load_audits(
         diags.append(Diagnostic("E407", f"没有找到任何稽核规则 / no audits in {where}", None))
     if any(d.is_error for d in diags):
         raise PolicyError(diags)
-    return AuditSet(audits, ptable, funcs, tuple(diags))
+    ordered = {code: audits[code] for code in sorted(audits)}  # by code, not by file name
+    return AuditSet(ordered, ptable, funcs, tuple(diags))
