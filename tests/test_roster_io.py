@@ -103,6 +103,51 @@ def test_csv_empty_cells_are_absent(tmp_path: Path) -> None:
     assert p.id is None and p.paid_on is None
 
 
+@pytest.mark.parametrize(
+    ("period", "paid", "want_period", "want_paid"),
+    [
+        ("2025-03-01", "2025-03-15", date(2025, 3, 1), date(2025, 3, 15)),
+        ("2025/3/1", "2025/3/15", date(2025, 3, 1), date(2025, 3, 15)),  # as Excel exports
+        ("2025-3-1", "2025-3-5", date(2025, 3, 1), date(2025, 3, 5)),
+        ("2025-03", "2025/12/31", date(2025, 3, 1), date(2025, 12, 31)),  # a period by month
+        ("2025/3", "", date(2025, 3, 1), None),
+    ],
+)
+def test_csv_dates_as_spreadsheets_write_them(
+    tmp_path: Path, period: str, paid: str, want_period: date, want_paid: date | None
+) -> None:
+    row = line(paid=paid).replace(",2025-03-01,", f",{period},", 1)
+    [(_, p)] = read_table(write(tmp_path / "r.csv", f"{EN}\n{row}\n"), Payment).rows
+    assert (p.period, p.paid_on) == (want_period, want_paid)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("period", "2025/2/30", "日期不存在"),
+        ("period", "2025/13", "日期不存在"),
+        ("period", "20250301", "YYYY-MM-DD"),
+        ("period", "3/1/2025", "YYYY-MM-DD"),  # month/day/year is ambiguous: not read
+        ("paid_on", "2025-03", "YYYY-MM-DD"),  # a month is a period, not a day
+    ],
+)
+def test_csv_dates_that_are_not_read(tmp_path: Path, column: str, value: str, message: str) -> None:
+    if column == "period":
+        row = line().replace(",2025-03-01,", f",{value},", 1)
+    else:
+        row = line(paid=value)
+    t = read_table(write(tmp_path / "r.csv", f"{EN}\n{row}\n"), Payment)
+    [e] = t.errors
+    assert e.errors[0]["path"] == column and message in e.errors[0]["message"]
+
+
+def test_registry_dates_as_spreadsheets_write_them(tmp_path: Path) -> None:
+    f = write(tmp_path / "d.csv", f"id_number,death_date\n{ID1},2025/3/9\n{ID2},2025-03\n")
+    t = read_table(f, Death)
+    assert [d.death_date for _, d in t.rows] == [date(2025, 3, 9)]
+    assert [e.line for e in t.errors] == [3]
+
+
 def test_csv_bad_rows_keep_their_line_and_column(tmp_path: Path) -> None:
     bad_id = ID1[:17] + ("0" if ID1[17] != "0" else "1")
     text = "\n".join(

@@ -12,14 +12,49 @@ someone else's behalf (``agents``, 代领登记).
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import ConfigDict
-from pydantic_core import PydanticUndefined
+from pydantic import BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError, PydanticUndefined
 
 from ..facts.models import FactDate, FactModel, IdNumber, Money, NonEmptyStr, RegionCode, fact_field
 
-__all__ = ["TABLES", "Agent", "Death", "Payment", "Registries", "roster_field"]
+__all__ = ["TABLES", "Agent", "Death", "Payment", "Registries", "RosterDate", "roster_field"]
+
+# 2025/3/1, 2025-3-1 (what spreadsheets export); with `month`, 2025-03 or 2025/3 too
+_SPREADSHEET_DAY = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
+_MONTH = re.compile(r"(\d{4})[/-](\d{1,2})")
+
+
+def _roster_date(v: Any, *, month: bool = False) -> Any:
+    """A roster date as spreadsheets write it, as a date; anything else goes on to the facts
+    document's date rules (``YYYY-MM-DD``, with their messages)."""
+    if not isinstance(v, str):
+        return v
+    s = v.strip()
+    m = _SPREADSHEET_DAY.fullmatch(s)
+    day = 1
+    if m is None and month:
+        m = _MONTH.fullmatch(s)
+    if m is None:
+        return v
+    if m.lastindex == 3:
+        day = int(m.group(3))
+    try:
+        return date(int(m.group(1)), int(m.group(2)), day)
+    except ValueError:
+        raise PydanticCustomError("date_invalid", "日期不存在：{value}", {"value": v}) from None
+
+
+#: A date in a roster or registry: ``YYYY-MM-DD``, or ``YYYY/M/D`` and ``YYYY-M-D`` as
+#: spreadsheets export them.
+RosterDate = Annotated[FactDate, BeforeValidator(_roster_date)]
+
+#: A payment period: a date as :data:`RosterDate`, or its month (``2025-03``, ``2025/3``),
+#: read as the month's first day.
+PeriodDate = Annotated[FactDate, BeforeValidator(lambda v: _roster_date(v, month=True))]
 
 
 def roster_field(
@@ -42,7 +77,7 @@ class Payment(FactModel):
     id: str | None = roster_field("id", "流水号", "发放记录的流水号（可缺省）", default=None)
     batch: NonEmptyStr = roster_field("batch", "批次号", "发放批次号")
     item: NonEmptyStr = roster_field("item", "补贴项目", "补贴项目编码，如 SC-MZ-001")
-    period: FactDate = roster_field(
+    period: PeriodDate = roster_field(
         "period", "发放期", "所发放的期间的第一天（按月发放为当月1日，按年发放为当年1月1日）"
     )
     beneficiary_id: IdNumber = roster_field(
@@ -62,7 +97,7 @@ class Payment(FactModel):
     region: RegionCode = roster_field("region", "行政区划", "受益人所属的6位行政区划代码")
     approved_by: NonEmptyStr = roster_field("approved_by", "审核人", "审核这笔发放的经办人")
     disbursed_by: NonEmptyStr = roster_field("disbursed_by", "发放人", "录入并发放这笔款的经办人")
-    paid_on: FactDate | None = roster_field("paid_on", "发放日期", "实际发放日期", default=None)
+    paid_on: RosterDate | None = roster_field("paid_on", "发放日期", "实际发放日期", default=None)
 
 
 class Death(FactModel):
@@ -72,7 +107,7 @@ class Death(FactModel):
 
     id_number: IdNumber = roster_field("id_number", "身份证号", "死者身份证号", pii="id")
     name: str | None = roster_field("name", "姓名", "死者姓名", pii="name", default=None)
-    death_date: FactDate = roster_field("death_date", "死亡日期", "登记的死亡日期")
+    death_date: RosterDate = roster_field("death_date", "死亡日期", "登记的死亡日期")
 
 
 class Agent(FactModel):
