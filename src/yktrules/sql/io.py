@@ -266,22 +266,6 @@ def output_format(out: str | Path | None, fmt: str | None = None) -> str:
     return "jsonl"
 
 
-_VERSION_PREFIXES = ('"version": "sha256:', '"version":"sha256:')  # Python's, DuckDB's
-_HEX = frozenset("0123456789abcdef")
-
-
-def _may_hold_pii(text: str) -> bool:
-    """Whether JSON text holds 16 digits in a row anywhere but inside a decision's
-    ``version`` digest (about one digest in 40 has such a run)."""
-    for m in LONG_DIGITS.finditer(text):
-        start = m.start()
-        while start > 0 and text[start - 1] in _HEX:
-            start -= 1
-        if not any(text.startswith(p, start - len(p)) for p in _VERSION_PREFIXES):
-            return True
-    return False
-
-
 def _digits(text: Any) -> bool:
     return isinstance(text, str) and len(text) >= 16 and LONG_DIGITS.search(text) is not None
 
@@ -338,8 +322,11 @@ class JsonlWriter:
 
     def screened(self, line: int, app: Any, decisions: str, pii: bool | None = None) -> None:
         """A row of decisions as JSON text; `pii`: whether a message may hold an ID or card
-        number (:func:`message_digits`), found here when None."""
-        if not self.unmask and (_may_hold_pii(decisions) if pii is None else pii):
+        number (:func:`message_digits`, which the runner applies a batch at a time), found
+        here when None."""
+        if pii is None and not self.unmask:
+            pii = message_digits(pa.array([decisions]))[0]
+        if not self.unmask and pii:
             self.row({"line": line, "application": app, "decisions": json.loads(decisions)})
             return
         app_json = json.dumps(app, ensure_ascii=False)
