@@ -101,6 +101,27 @@ def test_entries_chain_and_hash(tmp_path: Path) -> None:
     assert DecisionLog(tmp_path / "none.log").head() == (0, GENESIS)
 
 
+def test_append_all_writes_consecutive_entries_digesting_the_facts_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yktrules.decision_log as dl
+
+    path = tmp_path / "d.log"
+    log = DecisionLog(path)
+    first = log.append(_decision(), None, actor="a", at=AT)
+    digests: list[object] = []
+    real = dl.facts_digest
+    monkeypatch.setattr(dl, "facts_digest", lambda f: digests.append(f) or real(f))
+    batch = log.append_all([_decision(), _decision()], _facts(), actor="b", request="R", at=AT)
+    assert len(digests) == 1
+    assert [e["seq"] for e in batch] == [2, 3]
+    assert batch[0]["prev"] == first["hash"] and batch[1]["prev"] == batch[0]["hash"]
+    assert {e["facts_digest"] for e in batch} == {real(_facts())}
+    assert log.append_all([], _facts(), actor="b") == []
+    assert path.read_bytes().split(b"\n") == [canonical(e) for e in (first, *batch)] + [b""]
+    assert verify_log(path).ok and log.head() == (3, batch[1]["hash"])
+
+
 def test_a_real_decision_with_masked_messages_and_facts(tmp_path: Path) -> None:
     pol = tmp_path / "pol"
     pol.mkdir()

@@ -92,12 +92,13 @@ def eval_(
     ps = load_policies(policies)
     text = _read_text(facts_file)
     try:
-        d = ps.screen(text, policy=item, as_of=as_of, trace=trace)
+        facts = ps.parse_facts(text)
+        d = ps.screen(facts, policy=item, as_of=as_of, trace=trace)
     except FactsError as e:
         fail(masked(f"{facts_file}: {e}", unmask), 2)
     except NoPolicyError as e:
         fail(str(e), 2)
-    log_eval(log_file, actor, d, text, unmask)
+    log_eval(log_file, actor, d, facts, unmask)
     click.echo(eval_output(d, fmt, unmask))
 
 

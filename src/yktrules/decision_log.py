@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -209,37 +209,61 @@ class DecisionLog:
         as written.  Raises :class:`~yktrules.FactsError` for invalid facts,
         :class:`LogError` when the log's last line is damaged, ``OSError`` when the file
         cannot be written."""
+        return self.append_all([decision], facts, actor=actor, request=request, at=at)[0]
+
+    def append_all(
+        self,
+        decisions: Sequence[Decision | Mapping[str, Any]],
+        facts: Any = None,
+        *,
+        actor: str,
+        request: str | None = None,
+        at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Append the decisions made from one set of facts (``screen_all``'s, say), one
+        entry each, consecutive in the log: as :meth:`append`, with the facts validated and
+        digested once and the file locked and synced once."""
         if not isinstance(actor, str) or not actor.strip():
             raise ArgumentError("actor 须为非空字符串 / actor must be a non-empty string")
         if request is not None and not isinstance(request, str):
             raise ArgumentError(f"request 须为字符串或 None，而不是 {type(request).__name__}")
-        doc = _document(decision)
-        entry: dict[str, Any] = {
-            "at": _timestamp(at),
-            "actor": actor,
-            "request": request,
-            "decision": doc if self.unmask else mask_document(doc),
-            "facts_digest": None,
-        }
+        common: dict[str, Any] = {"facts_digest": None}
         if facts is not None:
             model = _facts_model(facts)
-            entry["facts_digest"] = facts_digest(model)
+            common["facts_digest"] = facts_digest(model)
             if self.include_facts:
-                entry["facts"] = mask_model(model, unmask=self.unmask)
+                common["facts"] = mask_model(model, unmask=self.unmask)
+        stamp = _timestamp(at)
+        entries: list[dict[str, Any]] = []
+        for decision in decisions:
+            doc = _document(decision)
+            entries.append(
+                {
+                    "at": stamp,
+                    "actor": actor,
+                    "request": request,
+                    "decision": doc if self.unmask else mask_document(doc),
+                    **common,
+                }
+            )
+        if not entries:
+            return entries
         with self._mutex, open(self.path, "a+b") as f:
             _lock(f)
             try:
                 seq, prev = _chain_end(f, self.path)
-                entry["seq"] = seq + 1
-                entry["prev"] = prev
-                entry["hash"] = entry_hash(entry)
+                for entry in entries:
+                    seq += 1
+                    entry["seq"] = seq
+                    entry["prev"] = prev
+                    entry["hash"] = prev = entry_hash(entry)
                 f.seek(0, os.SEEK_END)
-                f.write(canonical(entry) + b"\n")
+                f.write(b"".join(canonical(e) + b"\n" for e in entries))
                 f.flush()
                 os.fsync(f.fileno())
             finally:
                 _unlock(f)
-        return entry
+        return entries
 
 
 # ---- verifying ---------------------------------------------------------------------------

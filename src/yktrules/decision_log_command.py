@@ -14,8 +14,7 @@ import click
 from .cli_support import fail
 from .decision import Decision
 from .decision_log import DecisionLog, LogError, verify_log
-from .errors import FactsError
-from .privacy import mask_document, masked
+from .privacy import mask_document
 
 __all__ = [
     "decisions_hook",
@@ -73,22 +72,22 @@ def _append_failed(path: str, e: Exception) -> NoReturn:
     fail(f"无法写入决策日志 / cannot write the log {path}: {e}", 2)
 
 
+def _without_log(actor: str | None) -> None:
+    if actor is not None:
+        fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
+
+
 def log_eval(
-    log_file: str | None, actor: str | None, d: Decision, facts: str, unmask: bool
+    log_file: str | None, actor: str | None, d: Decision, facts: Any, unmask: bool
 ) -> None:
-    """`eval --log`: append the decision, its request being the application's id."""
+    """`eval --log`: append the decision made from `facts` (validated), its request being
+    the application's id."""
     if log_file is None:
-        if actor is not None:
-            fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
+        _without_log(actor)
         return
     log = DecisionLog(log_file, unmask=unmask)
     try:
-        from .facts import parse_facts
-
-        doc = parse_facts(facts)
-        log.append(d, doc, actor=_actor(actor), request=doc.application.id)
-    except FactsError as e:
-        fail(masked(f"申请材料无法记入日志 / cannot log these facts: {e}", unmask), 2)
+        log.append(d, facts, actor=_actor(actor), request=facts.application.id)
     except (LogError, OSError) as e:
         _append_failed(log_file, e)
 
@@ -99,8 +98,7 @@ def decisions_hook(
     """`screen --log`: the hook that appends each decision as it is made (Python engine
     only), its request being the application's id; None without --log."""
     if log_file is None:
-        if actor is not None:
-            fail("--actor 需要与 --log 一起使用 / --actor needs --log", 2)
+        _without_log(actor)
         return None
     if engine != "python":
         fail(
@@ -116,11 +114,10 @@ def decisions_hook(
     who = _actor(actor)
 
     def hook(facts: Any, decisions: list[Decision]) -> None:
-        for d in decisions:
-            try:
-                log.append(d, facts, actor=who, request=facts.application.id)
-            except OSError as e:
-                raise LogError(f"无法写入决策日志 / cannot write the log: {e.strerror or e}") from e
+        try:
+            log.append_all(decisions, facts, actor=who, request=facts.application.id)
+        except OSError as e:
+            raise LogError(f"无法写入决策日志 / cannot write the log: {e.strerror or e}") from e
 
     return hook
 
