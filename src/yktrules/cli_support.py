@@ -24,8 +24,9 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def fail(message: str, code: int) -> NoReturn:
-    """Print `message` on standard error, as is (no markup, no wrapping), and exit."""
-    err.print(message, markup=False, soft_wrap=True)
+    """Print `message` on standard error, as is (no markup, no emoji codes, no wrapping),
+    and exit."""
+    err.print(message, markup=False, emoji=False, soft_wrap=True)
     sys.exit(code)
 
 

@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import difflib
 import json
-import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from ..cli_support import fail
 from .io import FORMATS, InputError, write_table
 from .synth import AUDITS, Standard, synth_roster
 
 _DEFAULT_STANDARDS = "audits"
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(2)
 
 
 def _plants(_ctx: Any, _param: Any, value: str | None) -> dict[str, int]:
@@ -160,7 +155,7 @@ def synth_roster_command(
     out_path = Path(out)
     ext = out_path.suffix.lower()
     if ext not in FORMATS:
-        _fail(f"无法识别 {out} 的格式；花名册文件应为 {'、'.join(FORMATS)} / unknown file type")
+        fail(f"无法识别 {out} 的格式；花名册文件应为 {'、'.join(FORMATS)} / unknown file type", 2)
     std = _standard(standards)
     try:
         roster = synth_roster(
@@ -173,7 +168,7 @@ def synth_roster_command(
             ring_cards=ring_cards,
         )
     except ValueError as e:
-        _fail(f"无法生成花名册 / cannot generate: {e}")
+        fail(f"无法生成花名册 / cannot generate: {e}", 2)
     reg_dir = Path(registries) if registries else out_path.parent
     files = [
         (out_path, roster.payments),
@@ -199,7 +194,7 @@ def synth_roster_command(
             }
             target.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", "utf-8")
     except OSError as e:
-        _fail(f"无法写入 / cannot write {target}: {e.strerror or e}")
+        fail(f"无法写入 / cannot write {target}: {e.strerror or e}", 2)
     planted = len(roster.payments) - roster.clean
     click.echo(
         f"已写入 {len(roster.payments)} 条发放记录（其中植入 {planted} 条）到 {out}，"
@@ -216,4 +211,4 @@ def _standard(path: str | None) -> Standard:
     try:
         return load_standards(path or _DEFAULT_STANDARDS)
     except InputError as e:
-        _fail(f"无法读取 / cannot read {path or _DEFAULT_STANDARDS}: {e}")
+        fail(f"无法读取 / cannot read {path or _DEFAULT_STANDARDS}: {e}", 2)

@@ -12,12 +12,13 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_support import fail
 from ..errors import ArgumentError, PolicyError
 from ..policyset import PolicySet, load
 
@@ -25,11 +26,6 @@ if TYPE_CHECKING:
     from .fuzz import Finding, FuzzReport
 
 _OUTCOME_ZH = {"eligible": "符合", "ineligible": "不符合", "review": "需复核"}
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(2)
 
 
 @click.command("fuzz")
@@ -66,20 +62,21 @@ def fuzz_command(
     try:
         from .fuzz import run_fuzz
     except ImportError as e:
-        _fail(
+        fail(
             "yktrules fuzz 需要 Hypothesis：pip install 'yktrules[testing]' / "
-            f"fuzz needs Hypothesis ({e})"
+            f"fuzz needs Hypothesis ({e})",
+            2,
         )
     if not Path(path).exists():
-        _fail(f"路径不存在 / no such file or folder: {path}")
+        fail(f"路径不存在 / no such file or folder: {path}", 2)
     if json_file is not None and not Path(json_file).resolve().parent.is_dir():
-        _fail(f"无法写入 / cannot write {json_file}: 所在目录不存在 / no such folder")
+        fail(f"无法写入 / cannot write {json_file}: 所在目录不存在 / no such folder", 2)
     try:
         ps = load(path)
     except PolicyError as e:
-        _fail(f"政策目录 {path} 未通过检查 / the policies do not check:\n\n{e}")
+        fail(f"政策目录 {path} 未通过检查 / the policies do not check:\n\n{e}", 2)
     if not ps.policies:
-        _fail(f"{path} 中没有政策文件（.ykt）/ no policies found")
+        fail(f"{path} 中没有政策文件（.ykt）/ no policies found", 2)
     err = Console(stderr=True, highlight=False)
     progress = (lambda msg: err.print(f"· {msg}", markup=False)) if err.is_terminal else None
     try:
@@ -88,7 +85,7 @@ def fuzz_command(
                 ps, examples=examples, seed=seed, codes=codes or None, progress=progress
             )
     except ArgumentError as e:
-        _fail(str(e))
+        fail(str(e), 2)
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     _print_report(out, ps, path, report)
     if json_file is not None:
@@ -98,7 +95,7 @@ def fuzz_command(
                 encoding="utf-8",
             )
         except OSError as e:
-            _fail(f"无法写入 / cannot write {json_file}: {e.strerror}")
+            fail(f"无法写入 / cannot write {json_file}: {e.strerror}", 2)
     sys.exit(report.exit_code)
 
 
