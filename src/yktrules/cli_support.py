@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 from rich.console import Console
@@ -14,7 +15,15 @@ from rich.console import Console
 if TYPE_CHECKING:
     from .policyset import PolicySet
 
-__all__ = ["date_arg", "err", "fail", "load_policies", "out", "read_table_or_exit"]
+__all__ = [
+    "date_arg",
+    "err",
+    "fail",
+    "load_policies",
+    "out",
+    "read_table_or_exit",
+    "write_jsonl",
+]
 
 # wide when not a terminal, so that tables written to a file or a pipe are not squeezed
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -70,3 +79,20 @@ def read_table_or_exit(path: str, model: type[Any]) -> tuple[list[tuple[int, Any
     except OSError as e:
         fail(f"无法读取 / cannot read {path}: {e.strerror or e}", 2)
     return list(t.rows), list(t.errors)
+
+
+def write_jsonl(out_file: str | None, rows: Iterable[dict[str, Any]]) -> None:
+    """One JSON object a line to `out_file` (standard output when None), or exit 2 when the
+    file cannot be written."""
+    import json
+
+    try:
+        f: TextIO = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
+    except OSError as e:
+        fail(f"无法写入 / cannot write {out_file}: {e.strerror or e}", 2)
+    try:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    finally:
+        if out_file:
+            f.close()

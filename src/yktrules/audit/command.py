@@ -10,19 +10,17 @@ reported as error rows and counted; they are never dropped silently."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import date
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any
 
 import click
 from rich.table import Table
 
-from ..cli_support import date_arg, err, fail, read_table_or_exit
+from ..cli_support import date_arg, err, fail, read_table_or_exit, write_jsonl
 from ..errors import PolicyError
-from ..privacy import masked
 from ..roster.models import TABLES, Payment
 from . import AuditReport, Engine, load_audits
 from .result import Record
@@ -102,26 +100,11 @@ def audit_command(
         )
     except ImportError as e:
         fail(f"--engine {engine} 需要先安装 / needs: pip install 'yktrules[spark]' ({e})", 2)
-    try:
-        out: TextIO = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
-    except OSError as e:
-        fail(f"无法写入 / cannot write {out_file}: {e.strerror or e}", 2)
-    try:
-        for b in bad:
-            row = {
-                "error": "input",
-                "source": b.source,
-                "line": b.line,
-                "errors": [
-                    {"path": x["path"], "message": masked(x["message"], unmask)} for x in b.errors
-                ],
-            }
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        for f in report.findings:
-            out.write(json.dumps(f.to_dict(), ensure_ascii=False) + "\n")
-    finally:
-        if out_file:
-            out.close()
+    errors = [
+        {"error": "input", "source": b.source, "line": b.line, "errors": b.masked_errors(unmask)}
+        for b in bad
+    ]
+    write_jsonl(out_file, [*errors, *(f.to_dict() for f in report.findings)])
     _summary(report, len(bad), registries)
     if fail_on_findings and report.findings:
         sys.exit(1)

@@ -10,15 +10,13 @@ masked unless ``--unmask``.
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
-from ..cli_support import date_arg, fail, load_policies, read_table_or_exit
+from ..cli_support import date_arg, fail, load_policies, read_table_or_exit, write_jsonl
 from ..errors import FactsError, YktError
 from ..policyset import PolicySet
 from ..privacy import masked
@@ -57,7 +55,7 @@ def notice_command(
     rows, bad = read_table_or_exit(roster_file, Payment)
     out_rows: list[tuple[int, dict[str, Any]]] = []
     for b in bad:
-        errors = [{"path": x["path"], "message": masked(x["message"], unmask)} for x in b.errors]
+        errors = b.masked_errors(unmask)
         out_rows.append((b.line, {"line": b.line, "id": None, "error": "input", "errors": errors}))
     done = 0
     for line, p in rows:
@@ -76,16 +74,7 @@ def notice_command(
         out_rows.append((line, row))
         done += 1
     out_rows.sort(key=lambda r: r[0])
-    try:
-        out: TextIO = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
-    except OSError as e:
-        fail(f"无法写入 / cannot write {out_file}: {e.strerror or e}", 2)
-    try:
-        for _, r in out_rows:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    finally:
-        if out_file:
-            out.close()
+    write_jsonl(out_file, (r for _, r in out_rows))
     click.echo(
         f"{len(out_rows)} 行：{done} 份告知书，{len(out_rows) - done} 行错误"
         f" / {done} notices, {len(out_rows) - done} error rows",

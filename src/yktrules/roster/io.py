@@ -85,6 +85,13 @@ class RowError:
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "line": self.line, "errors": self.errors, "text": self.text}
 
+    def masked_errors(self, unmask: bool = False) -> list[dict[str, str]]:
+        """The errors as a command prints them: ID and card numbers in the messages masked
+        unless `unmask` (the raw text is never printed)."""
+        from ..privacy import masked
+
+        return [{"path": x["path"], "message": masked(x["message"], unmask)} for x in self.errors]
+
 
 @attrs.frozen
 class Table(Generic[M]):
