@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import regions
-from .cli_support import date_arg, err, fail, load_policies, out
+from .cli_support import date_arg, err, fail, load_policies, out, read_text_or_exit
 from .decision_log_command import (
     decisions_hook,
     eval_output,
@@ -90,7 +90,7 @@ def eval_(
 ) -> None:
     """Screen one application (a JSON file, or - for standard input)."""
     ps = load_policies(policies)
-    text = _read_text(facts_file)
+    text = read_text_or_exit(facts_file)
     try:
         facts = ps.parse_facts(text)
         d = ps.screen(facts, policy=item, as_of=as_of, trace=trace)
@@ -100,17 +100,6 @@ def eval_(
         fail(str(e), 2)
     log_eval(log_file, actor, d, facts, unmask)
     click.echo(eval_output(d, fmt, unmask))
-
-
-def _read_text(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        fail(f"文件不存在 / no such file: {path}", 2)
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"无法读取 / cannot read {path}: {e}", 2)
 
 
 @cli.command("list")

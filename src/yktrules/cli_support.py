@@ -22,6 +22,7 @@ __all__ = [
     "load_policies",
     "out",
     "read_table_or_exit",
+    "read_text_or_exit",
     "write_jsonl",
 ]
 
@@ -60,6 +61,21 @@ def load_policies(path: str) -> PolicySet:
         return load(path)
     except PolicyError as e:
         fail(f"政策目录 {path} 未通过检查 / the policies do not check:\n\n{e}", 1)
+
+
+def read_text_or_exit(path: str) -> str:
+    """A UTF-8 text file (a BOM is dropped), or standard input for ``-``; exit 2 when it
+    cannot be read."""
+    from pathlib import Path
+
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        fail(f"文件不存在 / no such file: {path}", 2)
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f"无法读取 / cannot read {path}: {e}", 2)
 
 
 def read_table_or_exit(path: str, model: type[Any]) -> tuple[list[tuple[int, Any]], list[Any]]:

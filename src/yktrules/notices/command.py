@@ -16,7 +16,14 @@ from typing import Any
 
 import click
 
-from ..cli_support import date_arg, fail, load_policies, read_table_or_exit, write_jsonl
+from ..cli_support import (
+    date_arg,
+    fail,
+    load_policies,
+    read_table_or_exit,
+    read_text_or_exit,
+    write_jsonl,
+)
 from ..errors import FactsError, YktError
 from ..policyset import PolicySet
 from ..privacy import masked
@@ -99,12 +106,7 @@ def card_command(
 ) -> None:
     """A citizen's 明白卡: what they receive and what they may apply for."""
     ps = load_policies(policies)
-    try:
-        text = Path(facts_file).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        fail(f"文件不存在 / no such file: {facts_file}", 2)
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"无法读取 / cannot read {facts_file}: {e}", 2)
+    text = read_text_or_exit(facts_file)
     try:
         doc = ps.parse_facts(text)
     except FactsError as e:
