@@ -87,6 +87,11 @@ def round_amount(v: Decimal) -> Decimal:
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money_text(amount: Decimal) -> str:
+    """An amount in yuan with two decimals, rounded as :func:`round_amount`: ``660.00``."""
+    return format(round_amount(amount), "f")
+
+
 def render(v: Any) -> str:
     """How a value appears in a message (LANGUAGE.md §3)."""
     if v.__class__ is Unknown:

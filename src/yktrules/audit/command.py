@@ -22,6 +22,7 @@ from rich.table import Table
 from ..cli_support import date_arg, err, fail, read_table_or_exit, write_jsonl
 from ..errors import PolicyError
 from ..roster.models import TABLES, Payment
+from ..values import money_text
 from . import AuditReport, Engine, load_audits
 from .result import Record
 
@@ -132,7 +133,7 @@ def _summary(report: AuditReport, bad: int, registries: dict[str, Any]) -> None:
             str(o.subjects),
             str(len(o.findings)),
             str(len(records)),
-            format(amount.quantize(Decimal("0.01")), "f"),
+            money_text(amount),
             str(o.undetermined),
             "、".join(o.missing_tables) or "-",
         )

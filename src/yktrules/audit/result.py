@@ -13,6 +13,7 @@ import attrs
 from .. import ir, values
 from ..privacy import mask_value, pii_kinds
 from ..roster.models import Agent, Death, Payment
+from ..values import money_text
 from .lookup import walk
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class Finding:
             "message": self.message,
             "key": self.key,
             "count": len(self.records),
-            "amount": format(self.amount.quantize(Decimal("0.01")), "f"),
+            "amount": money_text(self.amount),
             "records": [r.to_dict() for r in self.records],
             "version": self.version,
         }

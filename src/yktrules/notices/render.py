@@ -9,7 +9,7 @@ name as ``张*英``, the card only as its last four digits, and no ID number eve
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -19,6 +19,7 @@ from ..ir import CheckedPolicy
 from ..policyset import PolicySet
 from ..privacy import mask_name, mask_text
 from ..roster.models import Payment
+from ..values import money_text
 from .templates import Template, Templates
 
 __all__ = [
@@ -34,13 +35,7 @@ __all__ = [
 #: The hotline named when a policy gives none: 12345, the government service hotline.
 FALLBACK_HOTLINE = "12345"
 
-_CENT = Decimal("0.01")
 _DEPT_ENDINGS = ("局", "委", "会", "联", "部门", "所", "中心", "办", "站", "厅")
-
-
-def money_text(amount: Decimal) -> str:
-    """An amount in yuan with two decimals, rounded half up: ``660.00``."""
-    return format(amount.quantize(_CENT, rounding=ROUND_HALF_UP), "f")
 
 
 def zh_date(d: date) -> str:
