@@ -9,7 +9,7 @@ import json
 import multiprocessing
 import os
 import tempfile
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import yktrules
+from pii_facts import CARD, ID, facts, person
 from yktrules.cli import cli
 from yktrules.decision_log import (
     GENESIS,
@@ -30,29 +31,15 @@ from yktrules.decision_log import (
     verify_log,
 )
 from yktrules.errors import ArgumentError
-from yktrules.facts import make_id_number
 from yktrules.privacy import mask_id
 
-ID = make_id_number("511025", date(1950, 1, 2), 3, "女")
-CARD = "6217000012345678901"
 AT = datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC)
 
 
 def _facts(name: str = "李秀英") -> dict[str, Any]:
-    me = {
-        "id_number": ID,
-        "name": name,
-        "gender": "女",
-        "birth_date": "1950-01-02",
-        "relation": "本人",
-        "hukou_region": "511025",
-        "card_no": CARD,
-    }
-    return {
-        "application": {"id": "A1", "date": "2024-05-01", "region": "511025"},
-        "applicant": me,
-        "household": {"members": [me], "deposits": "1200.50"},
-    }
+    doc = facts(me=person(name=name))
+    doc["household"]["deposits"] = "1200.50"
+    return doc
 
 
 def _decision(message: str = "ok", n: int = 0) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import yktrules
+from pii_facts import CARD, ID, facts, person
 from yktrules.facts import (
     Application,
     Benefit,
     Person,
-    make_id_number,
     parse_facts,
 )
 from yktrules.privacy import (
@@ -39,9 +38,7 @@ from yktrules.roster.models import Payment
 from yktrules.sql import io as sql_io
 from yktrules.sql.spark_mask import MASK_STEPS
 
-ID = make_id_number("511025", date(1950, 1, 2), 3, "女")  # 511025195001020064
 ID_X = "11010519491231002X"
-CARD = "6217000012345678901"
 
 
 # ---- the maskers ---------------------------------------------------------------------------
@@ -136,21 +133,11 @@ def test_pii_tags_of_the_facts_and_the_roster() -> None:
 
 
 def _facts() -> dict[str, Any]:
-    me = {
-        "id_number": ID,
-        "name": "李秀英",
-        "gender": "女",
-        "birth_date": "1950-01-02",
-        "relation": "本人",
-        "card_no": CARD,
-    }
+    me = person()
     son = dict(me, id_number=ID_X, name="欧阳娜娜", relation="子女", gender="男", card_no=None)
-    return {
-        "application": {"id": "A1", "date": "2024-05-01", "region": "511025"},
-        "applicant": me,
-        "household": {"members": [me, son]},
-        "records": {"benefits": [{"item": "X", "since": "2020-01-01", "card_no": CARD}]},
-    }
+    doc = facts(me=me, members=[me, son])
+    doc["records"] = {"benefits": [{"item": "X", "since": "2020-01-01", "card_no": CARD}]}
+    return doc
 
 
 def test_mask_model_masks_nested_models_and_lists() -> None:

@@ -8,21 +8,19 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from pii_facts import CARD, ID, facts
 from yktrules.cli import cli
 from yktrules.decision_log import verify_log
 from yktrules.facts import make_id_number
 from yktrules.privacy import mask_card, mask_id
 
-ID = make_id_number("511025", date(1950, 1, 2), 3, "女")
 ID2 = make_id_number("510104", date(1988, 7, 9), 12, "男")
-CARD = "6217000012345678901"
 _ANY_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")  # not inside a hex digest
 
 POLICY = (
@@ -32,37 +30,20 @@ POLICY = (
 )
 
 
-def _facts(app_id: str = "A1", **application: Any) -> dict[str, Any]:
-    me = {
-        "id_number": ID,
-        "name": "李秀英",
-        "gender": "女",
-        "birth_date": "1950-01-02",
-        "relation": "本人",
-        "hukou_region": "511025",
-        "card_no": CARD,
-    }
-    return {
-        "application": {"id": app_id, "date": "2024-05-01", "region": "511025", **application},
-        "applicant": me,
-        "household": {"members": [me]},
-    }
-
-
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pol").mkdir()
     (tmp_path / "pol" / "t.ykt").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "f.json").write_text(json.dumps(_facts(), ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "f.json").write_text(json.dumps(facts(), ensure_ascii=False), encoding="utf-8")
     rows = [
-        json.dumps(_facts(), ensure_ascii=False),
+        json.dumps(facts(), ensure_ascii=False),
         # an item code that is an ID number: the no_policy error echoes it
-        json.dumps(_facts("A2", item=ID), ensure_ascii=False),
+        json.dumps(facts("A2", item=ID), ensure_ascii=False),
         # broken JSON around an ID number
         '{"applicant": {"id_number": "%s",}' % ID2,
         # an ID with a wrong check digit
-        json.dumps(dict(_facts("A4"), applicant={"id_number": ID2[:17] + "0"}), ensure_ascii=False),
+        json.dumps(dict(facts("A4"), applicant={"id_number": ID2[:17] + "0"}), ensure_ascii=False),
     ]
     (tmp_path / "in.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return tmp_path
@@ -156,7 +137,7 @@ def test_test_failures_are_masked(work: Path) -> None:
     cases = {
         "policies": "pol",
         "item": "T-1",
-        "cases": [{"name": "失败的用例", "facts": _facts(), "expect": {"outcome": "eligible"}}],
+        "cases": [{"name": "失败的用例", "facts": facts(), "expect": {"outcome": "eligible"}}],
     }
     (work / "t.cases.yaml").write_text(yaml.safe_dump(cases, allow_unicode=True), encoding="utf-8")
     r = _run("test", "t.cases.yaml")

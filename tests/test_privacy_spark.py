@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,16 +18,13 @@ import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
 import yktrules
+from pii_facts import CARD, ID, facts
 from yktrules.batch import screen_rows
-from yktrules.facts import make_id_number
 from yktrules.privacy import mask_row, mask_text
 from yktrules.sql.spark_mask import MASK_STEPS
 from yktrules.sql.spark_runner import screen_spark
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
-
-ID = make_id_number("511025", date(1950, 1, 2), 3, "女")
-CARD = "6217000012345678901"
 
 
 def _texts() -> list[str]:
@@ -54,22 +49,6 @@ def test_spark_masks_as_mask_text(spark: SparkSession) -> None:
     assert [got[i] for i in range(len(texts))] == [mask_text(t) for t in texts]
 
 
-def _facts(app_id: str, **application: Any) -> dict[str, Any]:
-    me = {
-        "id_number": ID,
-        "name": "李秀英",
-        "gender": "女",
-        "birth_date": "1950-01-02",
-        "relation": "本人",
-        "card_no": CARD,
-    }
-    return {
-        "application": {"id": app_id, "date": "2024-05-01", "region": "511025", **application},
-        "applicant": me,
-        "household": {"members": [me]},
-    }
-
-
 def test_screen_spark_masks_unless_unmasked(spark: SparkSession, tmp_path: Path) -> None:
     pol = tmp_path / "pol"
     pol.mkdir()
@@ -81,8 +60,8 @@ def test_screen_spark_masks_unless_unmasked(spark: SparkSession, tmp_path: Path)
     )
     ps = yktrules.load(pol)
     lines = [
-        json.dumps(_facts("A1"), ensure_ascii=False),
-        json.dumps(_facts("A2", item=ID), ensure_ascii=False),  # no_policy, echoing the item
+        json.dumps(facts("A1"), ensure_ascii=False),
+        json.dumps(facts("A2", item=ID), ensure_ascii=False),  # no_policy, echoing the item
     ]
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
