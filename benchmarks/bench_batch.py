@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import yktrules  # noqa: E402
-from yktrules import synth  # noqa: E402
-from yktrules.sql import screen_to_file  # noqa: E402
+from yktrules.batch import screen_to_file  # noqa: E402
+from yktrules.synth import applications as synth  # noqa: E402
 
 
 def main() -> None:

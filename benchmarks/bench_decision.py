@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yktrules
-from yktrules.synth import population
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"

@@ -24,7 +24,7 @@ from typing import Any
 from peers.dibao import ROOT, PeerDecision, RuleEnginePeer, ZenPeer, complete
 
 import yktrules
-from yktrules.synth import population
+from yktrules.synth.applications import population
 
 CODE = "SC-MZ-001"
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import yktrules
-from yktrules.synth import population
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_US = 1000.0

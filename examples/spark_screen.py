@@ -25,8 +25,8 @@ import sys
 from datetime import date
 
 import yktrules
+from yktrules.batch.spark import screen_spark
 from yktrules.errors import YktError
-from yktrules.sql.spark_runner import screen_spark
 
 
 def main(argv: list[str] | None = None) -> int:

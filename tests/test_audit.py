@@ -263,7 +263,7 @@ def test_per_item_parameter_resolution(audits: AuditSet) -> None:
 
 def test_audit_files_are_formatted_and_format_round_trips() -> None:
     from yktrules.format import ast_equal, format_source
-    from yktrules.parser import parse
+    from yktrules.lang.parser import parse
 
     for f in sorted((ROOT / "audits").glob("*.ykt")):
         text = f.read_text(encoding="utf-8")

@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 import yktrules
-from yktrules import synth
-from yktrules.batch import screen_rows
+from yktrules.batch import InputError, screen_batch, screen_frame, screen_to_file
+from yktrules.batch import duckdb as sql_chunks
+from yktrules.batch.rows import screen_rows
 from yktrules.cli import cli
 from yktrules.errors import ArgumentError
-from yktrules.sql import InputError, screen_batch, screen_frame, screen_to_file
-from yktrules.sql import chunks as sql_chunks
+from yktrules.synth import applications as synth
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import yktrules
-from yktrules.synth import population
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "SC-MZ-001"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import yktrules
-from yktrules import cache
-from yktrules.loader import Loaded
-from yktrules.synth import population
+from yktrules.bundle import cache
+from yktrules.bundle.loader import Loaded
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,7 +130,7 @@ def test_editing_a_policy_or_a_parameter_file_makes_a_new_entry(
 
 def test_the_key_covers_schema_and_functions(cache_dir: Path, small: Path) -> None:
     from yktrules.facts.models import Application
-    from yktrules.policyset import _environment_digest
+    from yktrules.screening.policyset import _environment_digest
 
     sources = yktrules.load(small, cache=False).sources
     plain = cache.key(sources, _environment_digest(Application, ()))

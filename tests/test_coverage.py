@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import yktrules
 from spec_helpers import write_policy_folder
 from yktrules.cli import cli
-from yktrules.synth import application
+from yktrules.synth.applications import application
 from yktrules.tester import Coverage, CoverageReport, Runner
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 import yktrules
 from pii_facts import CARD, ID, facts, person
 from yktrules.cli import cli
-from yktrules.decision_log import (
+from yktrules.errors import ArgumentError
+from yktrules.facts.privacy import mask_id
+from yktrules.log.chain import (
     GENESIS,
     DecisionLog,
     LogError,
@@ -30,8 +32,6 @@ from yktrules.decision_log import (
     facts_digest,
     verify_log,
 )
-from yktrules.errors import ArgumentError
-from yktrules.privacy import mask_id
 
 AT = datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC)
 
@@ -91,7 +91,7 @@ def test_entries_chain_and_hash(tmp_path: Path) -> None:
 def test_append_all_writes_consecutive_entries_digesting_the_facts_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import yktrules.decision_log as dl
+    import yktrules.log.chain as dl
 
     path = tmp_path / "d.log"
     log = DecisionLog(path)

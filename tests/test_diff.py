@@ -15,16 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 import yktrules
-from yktrules.diff import (
-    NOT_IN_FORCE,
-    OUTCOMES,
-    ValueChange,
-    diff_structure,
-    population_impact,
-)
-from yktrules.diff.command import diff as diff_command
+from yktrules.cli.diff import diff as diff_command
+from yktrules.diff import NOT_IN_FORCE, OUTCOMES, ValueChange, diff_structure, population_impact
 from yktrules.facts import make_id_number
-from yktrules.synth import population
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import yktrules
-from yktrules.synth import application
+from yktrules.synth.applications import application
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = yktrules.load(ROOT / "policies")

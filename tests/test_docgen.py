@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yktrules
-from yktrules import docgen
+from yktrules.docgen import pages as docgen
 from yktrules.facts import Application
 
 ROOT = Path(__file__).resolve().parents[1]

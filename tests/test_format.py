@@ -22,15 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import yktrules
-from yktrules import ast
 from yktrules.cli import cli
-from yktrules.decision import Decision
 from yktrules.errors import PolicyError, Span
 from yktrules.format import ast_equal, format_source
 from yktrules.format.comments import find_comments
 from yktrules.format.printer import canonical_items, display_width
-from yktrules.lexicon import KEYWORDS
-from yktrules.parser import parse
+from yktrules.lang import ast
+from yktrules.lang.lexicon import KEYWORDS
+from yktrules.lang.parser import parse
+from yktrules.screening.decision import Decision
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = sorted((ROOT / "policies").rglob("*.ykt"))

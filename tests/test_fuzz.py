@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yktrules.bundle.loader import Sources, load_sources
 from yktrules.facts import Application
-from yktrules.loader import Sources, load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = sorted((ROOT / "policies").rglob("*.ykt"))

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import yktrules
 from yktrules.cli import cli
 from yktrules.facts import make_id_number
-from yktrules.policyset import PolicySet
+from yktrules.screening.policyset import PolicySet
 from yktrules.testing import run_fuzz
 from yktrules.testing.fuzz import compact_json, mask_ids
 

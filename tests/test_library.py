@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import yktrules
-from yktrules.batch import screen_rows
+from yktrules.batch.rows import screen_rows
 from yktrules.tester import Runner, find_case_files
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 import yktrules
 from yktrules.cli import cli
-from yktrules.decision import Outcome
 from yktrules.notices import (
     BUILTIN_DEFAULT,
     PLACEHOLDERS,
@@ -30,6 +29,7 @@ from yktrules.notices import (
 from yktrules.notices.templates import parse_template
 from yktrules.roster.io import write_table
 from yktrules.roster.models import Payment
+from yktrules.screening.decision import Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"

@@ -17,13 +17,10 @@ from pydantic import BaseModel
 
 import yktrules
 from pii_facts import CARD, ID, facts, person
-from yktrules.facts import (
-    Application,
-    Benefit,
-    Person,
-    parse_facts,
-)
-from yktrules.privacy import (
+from yktrules.batch import io as sql_io
+from yktrules.batch.spark_mask import MASK_STEPS
+from yktrules.facts import Application, Benefit, Person, parse_facts
+from yktrules.facts.privacy import (
     mask_card,
     mask_document,
     mask_id,
@@ -35,8 +32,6 @@ from yktrules.privacy import (
     pii_kinds,
 )
 from yktrules.roster.models import Payment
-from yktrules.sql import io as sql_io
-from yktrules.sql.spark_mask import MASK_STEPS
 
 ID_X = "11010519491231002X"
 
@@ -208,7 +203,7 @@ HEADER = 'policy "T-1" "测试" {\n region: "510000"\n effective: 2020-01-01\n'
 
 
 def _load(tmp: Path, body: str) -> tuple[yktrules.PolicySet, list[Any]]:
-    from yktrules.loader import load_sources, read_sources
+    from yktrules.bundle.loader import load_sources, read_sources
 
     (tmp / "t.ykt").write_text(HEADER + body + "\n amount: 10\n}\n", encoding="utf-8")
     sources, diags = read_sources([str(tmp)])

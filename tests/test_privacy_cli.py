@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 
 from pii_facts import CARD, ID, facts
 from yktrules.cli import cli
-from yktrules.decision_log import verify_log
 from yktrules.facts import make_id_number
-from yktrules.privacy import mask_card, mask_id
+from yktrules.facts.privacy import mask_card, mask_id
+from yktrules.log.chain import verify_log
 
 ID2 = make_id_number("510104", date(1988, 7, 9), 12, "男")
 _ANY_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")  # not inside a hex digest

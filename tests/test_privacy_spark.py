@@ -19,10 +19,10 @@ from pyspark.sql import SparkSession
 
 import yktrules
 from pii_facts import CARD, ID, facts
-from yktrules.batch import screen_rows
-from yktrules.privacy import mask_row, mask_text
-from yktrules.sql.spark_mask import MASK_STEPS
-from yktrules.sql.spark_runner import screen_spark
+from yktrules.batch.rows import screen_rows
+from yktrules.batch.spark import screen_spark
+from yktrules.batch.spark_mask import MASK_STEPS
+from yktrules.facts.privacy import mask_row, mask_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 

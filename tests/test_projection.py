@@ -17,18 +17,12 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, field_validator
 
 import yktrules
-from yktrules.batch import screen_rows
+from yktrules.batch.rows import screen_rows
 from yktrules.errors import ArgumentError, FactsError
-from yktrules.facts import (
-    Application,
-    Person,
-    fact_field,
-    make_id_number,
-    parse_facts,
-)
+from yktrules.facts import Application, Person, fact_field, make_id_number, parse_facts
 from yktrules.facts.project import SCREENING_PATHS, paths_read, projected_schema
 from yktrules.facts.validate import _sub_model
-from yktrules.synth import population
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 

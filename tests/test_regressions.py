@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import yktrules
+from yktrules.bundle.loader import Sources, load_sources
 from yktrules.facts import Application, make_id_number
-from yktrules.loader import Sources, load_sources
 
 HEADER = 'policy "R-1" "回归" {\n region: "510000"\n effective: 2020-01-01\n'
 
@@ -114,7 +114,7 @@ def test_parameter_files_alone_can_be_checked(tmp_path: Path) -> None:
 
 
 def test_missing_closing_brace_says_so() -> None:
-    from yktrules.parser import parse
+    from yktrules.lang.parser import parse
 
     _, diags = parse(HEADER + ' require r "x": applicant.alive\n', "f.ykt")
     assert "`}` to close the policy" in diags[0].message

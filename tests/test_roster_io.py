@@ -17,7 +17,7 @@ from yktrules import YktError
 from yktrules.facts.ids import make_id_number
 from yktrules.roster.io import InputError, RowError, read_table, write_table
 from yktrules.roster.models import Agent, Death, Payment
-from yktrules.roster.synth import synth_roster
+from yktrules.synth.roster import synth_roster
 
 ID1 = make_id_number("511025", date(1950, 1, 1), 1, "男")
 ID2 = make_id_number("511025", date(1950, 1, 1), 2, "女")

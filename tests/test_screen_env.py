@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 
 import yktrules
-from yktrules import ir, regions
-from yktrules.decision import (
+from yktrules import ir
+from yktrules.errors import NoPolicyError
+from yktrules.ir import regions
+from yktrules.ir.values import Unknown, render, round_amount
+from yktrules.screening.decision import (
     Decision,
     EvaluationError,
     Outcome,
@@ -27,9 +30,7 @@ from yktrules.decision import (
     UnknownRule,
     outcome_of,
 )
-from yktrules.errors import NoPolicyError
-from yktrules.synth import population
-from yktrules.values import Unknown, render, round_amount
+from yktrules.synth.applications import population
 
 ROOT = Path(__file__).resolve().parents[1]
 

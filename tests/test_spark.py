@@ -23,15 +23,15 @@ import duckdb
 from pyspark.sql import SparkSession
 
 import yktrules
-from yktrules import synth
-from yktrules.batch import screen_rows
-from yktrules.sql import spark_runner
+from yktrules.batch import spark as spark_runner
+from yktrules.batch.rows import screen_rows
+from yktrules.batch.spark import screen_spark
+from yktrules.ir.values import Unknown
 from yktrules.sql.decisions import compile_decisions
-from yktrules.sql.dialect import DEC, DUCKDB
+from yktrules.sql.dialects.duckdb import DEC, DUCKDB
+from yktrules.sql.dialects.spark import SESSION_CONF, SPARK
 from yktrules.sql.schema import facts_columns
-from yktrules.sql.spark import SESSION_CONF, SPARK
-from yktrules.sql.spark_runner import screen_spark
-from yktrules.values import Unknown
+from yktrules.synth import applications as synth
 
 ROOT = Path(__file__).resolve().parent.parent
 # pyspark checks the installed pandas when it starts; yktrules does not use pandas with Spark

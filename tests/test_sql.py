@@ -12,13 +12,14 @@ import pytest
 duckdb = pytest.importorskip("duckdb")
 
 import yktrules  # noqa: E402
-from yktrules import synth  # noqa: E402
-from yktrules.functions import months_between, years_between  # noqa: E402
-from yktrules.sql import compile_policy, screen_duckdb  # noqa: E402
+from yktrules.batch import screen_duckdb  # noqa: E402
+from yktrules.ir.functions import months_between, years_between  # noqa: E402
+from yktrules.sql import compile_policy  # noqa: E402
 from yktrules.sql.compiler import months_between as sql_months  # noqa: E402
 from yktrules.sql.compiler import years_between as sql_years  # noqa: E402
-from yktrules.sql.dialect import DEC, DUCKDB  # noqa: E402
+from yktrules.sql.dialects.duckdb import DEC, DUCKDB  # noqa: E402
 from yktrules.sql.schema import facts_columns  # noqa: E402
+from yktrules.synth import applications as synth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ import yktrules  # noqa: E402
 from yktrules.sql import compile_decisions  # noqa: E402
 from yktrules.sql.decisions import params_json, params_type  # noqa: E402
 from yktrules.sql.schema import facts_columns  # noqa: E402
-from yktrules.synth import application  # noqa: E402
+from yktrules.synth.applications import application  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = yktrules.load(ROOT / "policies")

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import yktrules
 from yktrules.cli import cli
 from yktrules.facts.ids import id_birth_date, id_gender
-from yktrules.synth import NEIJIANG, application, population, write_jsonl
+from yktrules.synth.applications import NEIJIANG, application, population, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = list(population(1000, seed=11))

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from yktrules.regions import ancestors
+from yktrules.ir.regions import ancestors
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

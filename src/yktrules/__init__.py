@@ -9,21 +9,13 @@
 The public surface is what this module exports; everything else is internal.
 """
 
-from .decision import Decision, Outcome, Reason, UnknownRule
-from .decision_log import DecisionLog, LogReport, verify_log
-from .errors import (
-    ArgumentError,
-    Diagnostic,
-    FactsError,
-    NoPolicyError,
-    PolicyError,
-    YktError,
-)
+from ._version import __version__
+from .errors import ArgumentError, Diagnostic, FactsError, NoPolicyError, PolicyError, YktError
 from .facts import Application, facts_json_schema, parse_facts
-from .functions import HostFunction
-from .policyset import PolicySet, load
-
-__version__ = "0.1.0"
+from .ir.functions import HostFunction
+from .log.chain import DecisionLog, LogReport, verify_log
+from .screening.decision import Decision, Outcome, Reason, UnknownRule
+from .screening.policyset import PolicySet, load
 
 __all__ = [
     "Application",

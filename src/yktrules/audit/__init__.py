@@ -18,11 +18,11 @@ from typing import Any, Literal, cast
 
 import attrs
 
+from ..checker.audits import CheckedAudit, check_audits
 from ..errors import Diagnostic, PolicyError
-from ..functions import Function, HostFunction, table
+from ..ir.functions import Function, HostFunction, table
 from ..params import ParamTable, load_param_files
 from ..roster.models import Payment
-from .check import CheckedAudit, check_audits
 from .result import AuditOutcome, Finding, Record
 
 __all__ = [
@@ -110,8 +110,8 @@ def load_audits(
     """Read and check the audits under `paths` (``.ykt`` files with ``audit`` forms, and the
     ``.params.yaml`` beside them), with parameter files from `params` too (a policy library,
     say).  Raises :class:`yktrules.PolicyError` listing every problem."""
-    from ..loader import read_sources
-    from ..parser import parse
+    from ..bundle.loader import read_sources
+    from ..lang.parser import parse
 
     plist = [paths] if isinstance(paths, str | Path) else list(paths)
     sources, diags = read_sources(plist)

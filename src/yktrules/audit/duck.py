@@ -12,13 +12,13 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel
 
-from .. import types as T
+from ..checker.audit_scope import ROSTER
+from ..checker.audits import CheckedAudit
+from ..ir import types as T
+from ..ir.values import Unknown
 from ..params import ParamTable
 from ..roster.models import TABLES, Payment
-from ..values import Unknown
-from .check import CheckedAudit
 from .result import AuditOutcome, Finding, Record, make_finding
-from .scope import ROSTER
 from .sql import compile_audit, table_name
 
 Row = tuple[Record, Payment]

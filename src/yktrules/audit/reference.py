@@ -11,15 +11,15 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import ir
+from ..checker.audit_scope import ROSTER
+from ..checker.audits import CheckedAudit
+from ..checker.lookup import Lookup
 from ..evaluate.interpreter import Interpreter
-from ..functions import Function
+from ..ir.functions import Function
+from ..ir.values import Unknown
 from ..params import ParamTable
 from ..roster.models import Payment
-from ..values import Unknown
-from .check import CheckedAudit
-from .lookup import Lookup
 from .result import AuditOutcome, Finding, Record, make_finding
-from .scope import ROSTER
 
 Row = tuple[Record, Payment]
 

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import ir, values
-from ..privacy import mask_value, pii_kinds
+from .. import ir
+from ..checker.lookup import walk
+from ..facts.privacy import mask_value, pii_kinds
+from ..ir import values
+from ..ir.values import money_text
 from ..roster.models import Agent, Death, Payment
-from ..values import money_text
-from .lookup import walk
 
 if TYPE_CHECKING:
-    from .check import CheckedAudit
+    from ..checker.audits import CheckedAudit
 
 
 #: field name -> pii kind, for every table an audit reads

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..checker.audit_scope import ROSTER
+from ..checker.audits import CheckedAudit
 from ..params import ParamTable
 from ..roster.models import TABLES, Payment
-from ..sql.spark import SPARK
-from .check import CheckedAudit
+from ..sql.dialects.spark import SPARK
 from .duck import Row, arrow_table, outcome, params_table
 from .result import AuditOutcome
-from .scope import ROSTER
 from .sql import compile_audit, table_name
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def run_spark(
 ) -> list[AuditOutcome]:
     """Like :func:`yktrules.audit.duck.run_duckdb`, on `spark` (or a session for `master`,
     default ``local[*]``).  The session's settings are restored afterwards."""
-    from ..sql.spark_runner import yktrules_session
+    from ..batch.spark import yktrules_session
 
     with yktrules_session(spark, master) as session:
         return _run(session, audits, rows, registries, params, as_of, unmask)

@@ -21,13 +21,13 @@ import attrs
 from pydantic import BaseModel
 
 from .. import ir
-from .. import types as T
+from ..checker.audit_scope import ROSTER
+from ..checker.audits import CheckedAudit
+from ..checker.lookup import Lookup, children, walk
+from ..ir import types as T
 from ..roster.models import Payment
 from ..sql.compiler import Compiler, as_of_column, sql_type
-from ..sql.dialect import DUCKDB, Dialect
-from .check import CheckedAudit
-from .lookup import Lookup, children, walk
-from .scope import ROSTER
+from ..sql.dialects.duckdb import DUCKDB, Dialect
 
 TABLE = {ROSTER: "__t_roster"}
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
-from .. import ast, ir
-from .. import types as T
+from .. import ir
 from ..errors import Diagnostic
-from ..functions import Function
+from ..ir import types as T
+from ..ir.functions import Function
+from ..lang import ast
 from ..params import ParamTable
 from .inherit import resolve_all
 from .report import Reporter
@@ -34,7 +35,7 @@ def check(
             checked[code] = cp
     diags = rep.diagnostics
     if any(m.audits for m in modules):  # `yktrules check` covers audits too (docs/audits.md)
-        from ..audit.check import check_audits
+        from .audits import check_audits
 
         diags = diags + check_audits(modules, params, funcs, sources)[1]
     return checked, diags

@@ -10,9 +10,10 @@ from typing import Any
 
 import attrs
 
-from .. import ast, regions
 from ..errors import Span
-from ..lexicon import META_EN, META_KEYS, PERIOD_EN
+from ..ir import regions
+from ..lang import ast
+from ..lang.lexicon import META_EN, META_KEYS, PERIOD_EN
 from .report import Reporter
 
 

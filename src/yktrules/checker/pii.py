@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .. import ir
-from .. import types as T
 from ..errors import Span
-from ..privacy import pii_kinds
+from ..facts.privacy import pii_kinds
+from ..ir import types as T
 from .report import Reporter
 
 __all__ = ["pii_field", "warn_pii_interpolation"]

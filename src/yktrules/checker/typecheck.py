@@ -10,13 +10,14 @@ from typing import Any
 
 import attrs
 
-from .. import ast, ir
-from .. import types as T
+from .. import ir
 from ..errors import Span
-from ..functions import Function
-from ..lexicon import POLICY_FIELDS_ZH, glued_keyword
+from ..ir import types as T
+from ..ir.functions import Function
+from ..ir.values import COMPARE
+from ..lang import ast
+from ..lang.lexicon import POLICY_FIELDS_ZH, glued_keyword
 from ..params import ParamTable
-from ..values import COMPARE
 from .inherit import Resolved, RLet
 from .pii import warn_pii_interpolation
 from .report import Reporter

@@ -19,10 +19,10 @@ from typing import Any
 
 import attrs
 
-from ..batch import peek_id as _peek_id
-from ..decision import Decision
+from ..batch.rows import peek_id as _peek_id
 from ..errors import ArgumentError, FactsError
-from ..policyset import PolicySet
+from ..screening.decision import Decision
+from ..screening.policyset import PolicySet
 
 NOT_IN_FORCE = "not_in_force"
 OUTCOMES = ("eligible", "review", "ineligible", NOT_IN_FORCE)

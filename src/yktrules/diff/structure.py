@@ -23,9 +23,9 @@ from lark.exceptions import LarkError
 
 from .. import ir
 from ..errors import Span
+from ..lang.grammar import lark_parser
 from ..params import ParamDecl
-from ..parser import _lark
-from ..policyset import PolicySet
+from ..screening.policyset import PolicySet
 
 # the metadata compared, in the order they are reported
 META_KEYS = (
@@ -92,7 +92,7 @@ class Code:
     @classmethod
     def of(cls, source: str, after: str | None = None) -> Code:
         try:
-            tokens = list(_lark().lex(source))
+            tokens = list(lark_parser().lex(source))
         except LarkError:  # the set checked, so this is not expected; compare the raw text
             words = source.split()
             return cls(" ".join(words), tuple(words))

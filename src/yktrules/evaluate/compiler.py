@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import ir, regions
-from ..functions import Function
-from ..values import COMPARE, DECIMAL_CONTEXT, EvalError, Unknown, merge, merge2
+from .. import ir
+from ..ir import regions
+from ..ir.functions import Function
+from ..ir.values import COMPARE, DECIMAL_CONTEXT, EvalError, Unknown, merge, merge2
 
 Fn = Callable[["Ctx"], Any]
 _UNSET = object()

@@ -10,9 +10,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .. import ir, regions
-from ..functions import Function
-from ..values import COMPARE, DECIMAL_CONTEXT, EvalError, Unknown, merge
+from .. import ir
+from ..ir import regions
+from ..ir.functions import Function
+from ..ir.values import COMPARE, DECIMAL_CONTEXT, EvalError, Unknown, merge
 
 Param = Callable[[str], Any]
 

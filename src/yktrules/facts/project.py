@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 from pydantic.fields import FieldInfo
 
 from .. import ir
-from .. import types as T
+from ..ir import types as T
 
 __all__ = ["SCREENING_PATHS", "paths_read", "projected_schema"]
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from .. import ast
 from ..errors import PolicyError, Span
-from ..lexicon import META_EN
-from ..parser import parse
+from ..lang import ast
+from ..lang.lexicon import META_EN
+from ..lang.parser import parse
 from .comments import scan, weave
 from .printer import WIDTH, canonical_items, print_module
 

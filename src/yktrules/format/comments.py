@@ -29,7 +29,7 @@ from collections import defaultdict
 
 import attrs
 
-from ..parser import _lark
+from ..lang.grammar import lark_parser
 from .printer import INDENT, OutLine, Pos, SourceTokens
 
 _BLANK = " \t\f\r\u3000\ufeff"  # what the grammar's WS terminal allows on a line
@@ -60,7 +60,7 @@ def scan(text: str) -> tuple[list[Comment], SourceTokens]:
     positions: list[Pos] = []
     types: list[str] = []
     code_line = 0  # the last line on which a code token ends
-    for tok in _lark().lex(text, dont_ignore=True):
+    for tok in lark_parser().lex(text, dont_ignore=True):
         if tok.type == "WS":
             continue
         line = tok.line or 1

@@ -37,9 +37,9 @@ from decimal import Decimal
 
 import attrs
 
-from .. import ast
 from ..errors import Span
-from ..lexicon import KEYWORDS, META_EN, META_KEYS
+from ..lang import ast
+from ..lang.lexicon import KEYWORDS, META_EN, META_KEYS
 
 WIDTH = 100
 INDENT = 4

@@ -16,11 +16,11 @@ from typing import Protocol
 
 import attrs
 
-from ..decision import Decision, Outcome
-from ..facts_paths import describe_path
-from ..policyset import PolicySet
-from ..privacy import mask_id, mask_name, mask_text
+from ..facts.paths import describe_path
+from ..facts.privacy import mask_id, mask_name, mask_text
 from ..roster.models import Payment
+from ..screening.decision import Decision, Outcome
+from ..screening.policyset import PolicySet
 from .render import FALLBACK_HOTLINE, applicable_policy, period_text
 
 __all__ = ["NOTE", "PERIOD_KINDS", "Card", "Offer", "Person", "Receipt", "mingbai_card"]

@@ -15,11 +15,11 @@ from typing import Any
 import attrs
 
 from ..errors import NoPolicyError
+from ..facts.privacy import mask_name, mask_text
 from ..ir import CheckedPolicy
-from ..policyset import PolicySet
-from ..privacy import mask_name, mask_text
+from ..ir.values import money_text
 from ..roster.models import Payment
-from ..values import money_text
+from ..screening.policyset import PolicySet
 from .templates import Template, Templates
 
 __all__ = [

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .. import yamlio
 from ..errors import YktError
+from ..lang import yamlio
 
 if TYPE_CHECKING:
-    from ..policyset import PolicySet
+    from ..screening.policyset import PolicySet
 
 __all__ = [
     "BUILTIN_DEFAULT",

@@ -88,7 +88,7 @@ class RowError:
     def masked_errors(self, unmask: bool = False) -> list[dict[str, str]]:
         """The errors as a command prints them: ID and card numbers in the messages masked
         unless `unmask` (the raw text is never printed)."""
-        from ..privacy import masked
+        from ..facts.privacy import masked
 
         return [{"path": x["path"], "message": masked(x["message"], unmask)} for x in self.errors]
 

@@ -1,22 +1,22 @@
-"""Batch screening in SQL: rule trees compiled to DuckDB (and Spark) queries (issue 5)."""
+"""Rule trees compiled to SQL, as sqlglot generates SQL from expressions: the checked ``ir``
+in, one query per policy out, in a :mod:`.dialects` subclass per engine.  May import ``ir``
+only; running the queries on DuckDB or Spark is ``yktrules.batch``'s.
+
+- :mod:`.compiler`: IR expressions to SQL, NULL carrying the three-valued logic;
+- :mod:`.missing`: the fact paths an unknown rule reports, as SQL;
+- :mod:`.decisions`: a policy's whole decision document per row;
+- :mod:`.schema`: the facts document as SQL column types;
+- :mod:`.dialects`: DuckDB's and Spark's spellings.
+"""
 
 from .compiler import UnsupportedError, compile_rules
 from .decisions import compile_decisions, compile_policy
-from .io import InputError
-from .runner import Summary, screen_batch, screen_frame, screen_to_file
 from .schema import facts_columns
-from .screen import screen_duckdb
 
 __all__ = [
-    "InputError",
-    "Summary",
     "UnsupportedError",
     "compile_decisions",
     "compile_policy",
     "compile_rules",
     "facts_columns",
-    "screen_batch",
-    "screen_duckdb",
-    "screen_frame",
-    "screen_to_file",
 ]

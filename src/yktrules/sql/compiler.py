@@ -28,10 +28,10 @@ from decimal import Decimal
 from typing import Any
 
 from .. import ir
-from .. import types as T
-from ..functions import BUILTINS
-from ..values import Unknown
-from .dialect import DEC, DUCKDB, Dialect
+from ..ir import types as T
+from ..ir.functions import BUILTINS
+from ..ir.values import Unknown
+from .dialects.duckdb import DEC, DUCKDB, Dialect
 
 _BUILTIN_NAMES = {f.name: f.name for f in BUILTINS} | {f.zh: f.name for f in BUILTINS if f.zh}
 _INTEGER_FUNCTIONS = ("count", "age", "years_between", "months_between", "days_between")

@@ -17,10 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from .. import ir
-from .. import types as T
-from ..values import Unknown
+from ..ir import types as T
+from ..ir.values import Unknown
 from .compiler import Compiler, as_of_column, sql_type
-from .dialect import DUCKDB, Dialect
+from .dialects.duckdb import DUCKDB, Dialect
 from .missing import DIVISION_BY_ZERO, Missing
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .. import types as T
-from .dialect import DEC, DUCKDB, Dialect
+from ..ir import types as T
+from .dialects.duckdb import DEC, DUCKDB, Dialect
 
 
 def field_type(t: T.Type, dialect: Dialect = DUCKDB) -> str:

@@ -30,11 +30,11 @@ from typing import Any
 import attrs
 
 from .. import ir
-from ..decision import Decision
 from ..errors import Span
 from ..evaluate.interpreter import Interpreter, Param
-from ..functions import Function
-from ..policyset import PolicySet
+from ..ir.functions import Function
+from ..screening.decision import Decision
+from ..screening.policyset import PolicySet
 
 OUTCOMES = ("true", "false", "unknown")
 REQUIRED = ("true", "false")  # what "covered" asks for; unknown is reported only

@@ -12,7 +12,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..privacy import mask_text
+from ..facts.privacy import mask_text
 from .cover import CoverageReport, PolicyCoverage
 from .runner import CaseResult, show
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import yamlio
-from ..decision import Decision
 from ..errors import ArgumentError, FactsError, NoPolicyError, PolicyError
-from ..policyset import PolicySet, load
+from ..lang import yamlio
+from ..screening.decision import Decision
+from ..screening.policyset import PolicySet, load
 
 if TYPE_CHECKING:
     from .cover import Coverage

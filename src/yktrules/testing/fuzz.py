@@ -41,10 +41,10 @@ import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis.errors import HypothesisException
 
-from ..decision import Decision
 from ..errors import ArgumentError, FactsError
 from ..facts.ids import is_valid_id_number
-from ..policyset import PolicySet
+from ..screening.decision import Decision
+from ..screening.policyset import PolicySet
 from .strategies import Spec, policy_spec, reading_spec
 from .targets import fact_paths
 

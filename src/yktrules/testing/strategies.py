@@ -43,11 +43,11 @@ import attrs
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from .. import regions as _regions
 from ..errors import ArgumentError
 from ..facts.ids import is_valid_region_code, make_id_number
 from ..facts.models import Application
-from ..policyset import PolicySet
+from ..ir import regions as _regions
+from ..screening.policyset import PolicySet
 from .plan import _Field, _Model, _plan
 from .targets import Targets, shift_date, targets_for
 

@@ -39,9 +39,9 @@ import attrs
 
 from .. import ir
 from ..errors import ArgumentError
-from ..policyset import PolicySet
-from ..types import BOOLEAN, ListT
-from ..values import DECIMAL_CONTEXT
+from ..ir.types import BOOLEAN, ListT
+from ..ir.values import DECIMAL_CONTEXT
+from ..screening.policyset import PolicySet
 
 __all__ = [
     "COUNT_VALUES",

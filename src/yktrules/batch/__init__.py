@@ -1,0 +1,23 @@
+"""Screening many applications: rows in = rows out, in order, on an engine — Python (the
+compiled closures, row by row), DuckDB or Spark (running the SQL of ``yktrules.sql``).
+May import ``screening``, ``sql`` and below; never the tools or the command line.
+
+- :mod:`.rows`: the Python engine and the error rows every engine shares;
+- :mod:`.io`: reading JSON Lines, Parquet, Arrow and frames; writing JSON Lines and Parquet;
+- :mod:`.runner`: the streaming driver (``screen_batch``, ``screen_to_file``, ``screen_frame``);
+- :mod:`.duckdb`: validated chunks screened on DuckDB;
+- :mod:`.spark`, :mod:`.spark_mask`: screening on Spark; :mod:`.compat`: ``screen_duckdb``.
+"""
+
+from .compat import screen_duckdb
+from .io import InputError
+from .runner import Summary, screen_batch, screen_frame, screen_to_file
+
+__all__ = [
+    "InputError",
+    "Summary",
+    "screen_batch",
+    "screen_duckdb",
+    "screen_frame",
+    "screen_to_file",
+]
