@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from yktrules.cli.synth_roster import load_standards  # noqa: E402
 from yktrules.roster.io import read_table, write_table  # noqa: E402
 from yktrules.roster.models import Agent, Death, Payment  # noqa: E402
 from yktrules.synth.roster import AUDITS, synth_roster  # noqa: E402
+from yktrules.synth.standards import load_standards  # noqa: E402
 
 ENGINES = ("duckdb", "python", "oracle")
 

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from audit_oracle import detect
 from yktrules.cli import cli
-from yktrules.cli.synth_roster import load_standards
 from yktrules.facts.ids import is_valid_id_number
 from yktrules.roster.io import read_table
 from yktrules.roster.models import Agent, Death, Payment
 from yktrules.synth.roster import AUDITS, ITEMS, SynthRoster, batch_id, synth_roster
+from yktrules.synth.standards import load_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAT = {

@@ -33,12 +33,12 @@ from ..sql.decisions import compile_decisions
 from ..sql.schema import facts_columns
 from . import io
 from .rows import error_row, internal_message, line_text, peek_id
+from .summary import Summary
 
 if TYPE_CHECKING:
     import duckdb
 
     from ..screening.policyset import PolicySet
-    from .runner import Summary
 
 #: A chunk ends after `chunk_size` rows or once its rows are due this many decisions (all
 #: items: some 50 a row), which DuckDB holds and sorts at once: about 1.5 GB.

@@ -18,7 +18,7 @@ import click
 
 from ..errors import FactsError, YktError
 from ..facts.privacy import masked
-from ..notices.card import mingbai_card
+from ..notices.mingbai import mingbai_card
 from ..notices.render import render_notice
 from ..notices.templates import TemplateError, Templates, load_templates
 from ..roster.models import Payment

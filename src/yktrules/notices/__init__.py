@@ -8,7 +8,8 @@ card = mingbai_card(facts.applicant, policies=policies, payments=rows,
 print(card.text()); open("card.html", "w").write(card.html())
 """
 
-from .card import NOTE, Card, Offer, Person, Receipt, mingbai_card
+from .card import NOTE, Card, Offer, Person, Receipt
+from .mingbai import mingbai_card
 from .render import Notice, money_text, period_text, render_notice
 from .templates import (
     BUILTIN_DEFAULT,
