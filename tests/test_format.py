@@ -26,7 +26,8 @@ from yktrules.cli import cli
 from yktrules.errors import PolicyError, Span
 from yktrules.format import ast_equal, format_source
 from yktrules.format.comments import find_comments
-from yktrules.format.printer import canonical_items, display_width
+from yktrules.format.layout import display_width
+from yktrules.format.printer import canonical_items
 from yktrules.lang import ast
 from yktrules.lang.lexicon import KEYWORDS
 from yktrules.lang.parser import parse

@@ -19,7 +19,8 @@ from ..lang import ast
 from ..lang.lexicon import META_EN
 from ..lang.parser import parse
 from .comments import scan, weave
-from .printer import WIDTH, canonical_items, print_module
+from .layout import WIDTH
+from .printer import canonical_items, print_module
 
 __all__ = ["ast_equal", "format_module", "format_source"]
 

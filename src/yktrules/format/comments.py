@@ -30,7 +30,8 @@ from collections import defaultdict
 import attrs
 
 from ..lang.grammar import lark_parser
-from .printer import INDENT, OutLine, Pos, SourceTokens
+from .layout import INDENT, OutLine, Pos
+from .printer import SourceTokens
 
 _BLANK = " \t\f\r\u3000\ufeff"  # what the grammar's WS terminal allows on a line
 

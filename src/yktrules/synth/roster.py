@@ -31,7 +31,8 @@ from typing import Any, NamedTuple
 import attrs
 
 from ..facts.ids import make_id_number
-from .applications import NEIJIANG, _birth, _name, _pick
+from .applications import NEIJIANG
+from .people import birth_date, person_name, pick
 
 __all__ = [
     "AUDITS",
@@ -196,16 +197,16 @@ class _Builder:
     # --- people, cards, amounts, rows ---
 
     def person(self, r: random.Random, age: tuple[int, int], region: str | None = None) -> _Person:
-        region = region or _pick(r, tuple(zip(NEIJIANG, (20, 19, 17, 18, 16), strict=True)))
+        region = region or pick(r, tuple(zip(NEIJIANG, (20, 19, 17, 18, 16), strict=True)))
         gender = r.choice(("男", "女"))
-        birth = _birth(r, self.periods[0], r.randint(*age))
+        birth = birth_date(r, self.periods[0], r.randint(*age))
         while True:
             pid = make_id_number(region, birth, r.randrange(500), gender)
             if pid not in self.ids:
                 break
             birth -= timedelta(days=1)
         self.ids.add(pid)
-        name = _name(r, gender)
+        name = person_name(r, gender)
         return _Person(pid, name, region, self.card(r), pid, name, {})
 
     def card(self, r: random.Random) -> str:
@@ -313,7 +314,7 @@ class _Builder:
             self.deaths.append({"id_number": d.id, "name": d.name, "death_date": died})
 
     def clean_person(self, r: random.Random) -> _Person:
-        kind = _pick(
+        kind = pick(
             r, (("elderly", 26), ("disabled", 14), ("poor", 22), ("child", 6), ("farm", 32))
         )
         lo_hi = {"elderly": (80, 99), "disabled": (18, 79), "poor": (18, 79), "child": (1, 17)}
@@ -342,7 +343,7 @@ class _Builder:
             if r.random() < 0.3:
                 items["SC-NY-001"] = Decimal(1)
         elif kind == "child":
-            items[_pick(r, (("SC-MZ-020", 3), ("SC-MZ-021", 3), ("NJ-MZ-032", 4)))] = Decimal(1)
+            items[pick(r, (("SC-MZ-020", 3), ("SC-MZ-021", 3), ("NJ-MZ-032", 4)))] = Decimal(1)
             if r.random() < 0.85:
                 self.agent_for(r, p, r.choice(_RELATIONS_CHILD), (50, 78))
         else:
@@ -523,7 +524,7 @@ def _add_months(d: date, n: int) -> date:
 
 def _unique_name(r: random.Random, seen: set[str]) -> str:
     while True:
-        name = _name(r, r.choice(("男", "女")))
+        name = person_name(r, r.choice(("男", "女")))
         if name not in seen:
             seen.add(name)
             return name
