@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_audit.py 100000            # every engine
     .venv/bin/python benchmarks/bench_audit.py 1000000 --engine duckdb
 
-Writes the roster once (``yktrules.roster.synth``, with two plants of each kind and one
+Writes the roster once (``yktrules.synth.roster``, with two plants of each kind and one
 40-card ring; ``--work``, default a temporary folder), then runs each engine in a process of
 its own, one after the other, so that each peak resident memory is its own:
 

@@ -1,4 +1,4 @@
-"""Batch screening throughput: `yktrules.sql.screen_to_file` on a synthetic population.
+"""Batch screening throughput: `yktrules.batch.screen_to_file` on a synthetic population.
 
     .venv/bin/python benchmarks/bench_batch.py 20000 --all-items            # both engines
     .venv/bin/python benchmarks/bench_batch.py 1000000 --all-items --format parquet

@@ -16,7 +16,7 @@ _CACHE_DIR: str | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     """Policy sets loaded by the tests (and the commands they run in subprocesses) use a
-    cache directory of their own, never the user's cache (`yktrules.cache`)."""
+    cache directory of their own, never the user's cache (`yktrules.bundle.cache`)."""
     global _CACHE_DIR
     _CACHE_DIR = tempfile.mkdtemp(prefix="yktrules-test-cache-")
     os.environ["YKTRULES_CACHE_DIR"] = _CACHE_DIR

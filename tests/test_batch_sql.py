@@ -1,5 +1,5 @@
-"""The streaming DuckDB batch screener (yktrules.sql.runner) against the Python engine
-(yktrules.batch.screen_rows): the same output rows, one per input row, in order, whatever
+"""The streaming DuckDB batch screener (yktrules.batch.runner) against the Python engine
+(yktrules.batch.rows.screen_rows): the same output rows, one per input row, in order, whatever
 the source, the output format, the chunking or a failing query."""
 
 from __future__ import annotations

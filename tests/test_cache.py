@@ -1,4 +1,4 @@
-"""The content-keyed cache of checked policy sets (`yktrules.cache`): a warm load gives the
+"""The content-keyed cache of checked policy sets (`yktrules.bundle.cache`): a warm load gives the
 same policies, warnings and decisions as a cold one; any edit makes a new entry; a damaged
 entry or an unwritable directory never fails a load; `cache=False` touches nothing."""
 

@@ -1,4 +1,4 @@
-"""The tamper-evident decision log (yktrules.decision_log): the entry format, the hash
+"""The tamper-evident decision log (yktrules.log): the entry format, the hash
 chain, concurrent appends from several processes, and verification that names the first
 bad line."""
 

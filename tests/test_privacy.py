@@ -1,4 +1,4 @@
-"""Masking of personal data (yktrules.privacy), the facts' pii tags, W004, masked
+"""Masking of personal data (yktrules.facts.privacy), the facts' pii tags, W004, masked
 explanations and the masking of batch outputs (writers)."""
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def test_mask_text_leaves_no_id_or_card(parts: list[str]) -> None:
 
 @given(st.lists(_texty | st.sampled_from([ID, ID_X, CARD, CARD[:16], CARD[:17]]), max_size=6))
 def test_spark_mask_steps_do_what_mask_text_does(parts: list[str]) -> None:
-    """The Java regexes of yktrules.sql.spark_mask, run here by Python's re (same syntax
+    """The Java regexes of yktrules.batch.spark_mask, run here by Python's re (same syntax
     for these patterns; Spark's own run is in test_privacy_spark.py)."""
     text = "".join(parts)
     out = text

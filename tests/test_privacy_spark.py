@@ -1,4 +1,4 @@
-"""Masking on Spark (yktrules.sql.spark_mask): Spark's regexes mask as mask_text does, and
+"""Masking on Spark (yktrules.batch.spark_mask): Spark's regexes mask as mask_text does, and
 `screen_spark` writes the rows of the Python engine, masked unless `unmask`."""
 
 from __future__ import annotations

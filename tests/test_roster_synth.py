@@ -1,4 +1,4 @@
-"""The synthetic payment roster (yktrules.roster.synth, `yktrules synth-roster`): its planted
+"""The synthetic payment roster (yktrules.synth.roster, `yktrules synth-roster`): its planted
 findings equal what the independent oracle (tests/audit_oracle.py) finds, clean data has
 none, and the standard audits on DuckDB and the reference interpreter agree with both."""
 

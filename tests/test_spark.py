@@ -1,4 +1,4 @@
-"""Screening on Spark (yktrules.sql.spark, yktrules.sql.spark_runner) against DuckDB and the
+"""Screening on Spark (yktrules.sql.dialects.spark, yktrules.batch.spark) against DuckDB and the
 reference interpreter: the same decision documents, one output row per input line."""
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""Roster audits: rules in the policy language that look across a payment roster and other
-departments' registries (docs/audits.md).
+"""Roster audits: running checked audits (``audit``/``alert`` forms) over a payment roster and
+the registries, on the reference interpreter, DuckDB or Spark.  May import ``checker``,
+``sql``, ``batch``, ``evaluate``, ``roster`` and below (docs/audits.md).
 
     audits = yktrules.audit.load_audits("audits/")
     report = audits.run(rows, {"deaths": deaths, "agents": agents}, engine="duckdb")
     for f in report.findings: print(f.audit, f.message, [r.line for r in f.records])
 
-The pipeline is the policies' own: text → parse tree → AST → checked stages (:mod:`.check`)
-→ the reference interpreter (:mod:`.reference`) or SQL (:mod:`.sql`, run by :mod:`.duck`).
+The pipeline is the policies' own: text → parse tree → AST → checked stages
+(``yktrules.checker.audits``) → the reference interpreter (:mod:`.reference`) or SQL
+(:mod:`.sql`, run by :mod:`.duckdb` and :mod:`.spark`); :mod:`.result` builds the findings.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class AuditSet:
                 for a in chosen
             ]
         elif engine == "duckdb":
-            from .duck import run_duckdb
+            from .duckdb import run_duckdb
 
             outs = run_duckdb(chosen, pairs, regs, self.params, day, unmask=unmask)
         elif engine == "spark":

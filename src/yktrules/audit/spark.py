@@ -14,7 +14,7 @@ from ..checker.audits import CheckedAudit
 from ..params import ParamTable
 from ..roster.models import TABLES, Payment
 from ..sql.dialects.spark import SPARK
-from .duck import Row, arrow_table, outcome, params_table
+from .duckdb import Row, arrow_table, outcome, params_table
 from .result import AuditOutcome
 from .sql import compile_audit, table_name
 
@@ -33,7 +33,7 @@ def run_spark(
     master: str | None = None,
     unmask: bool = False,
 ) -> list[AuditOutcome]:
-    """Like :func:`yktrules.audit.duck.run_duckdb`, on `spark` (or a session for `master`,
+    """Like :func:`yktrules.audit.duckdb.run_duckdb`, on `spark` (or a session for `master`,
     default ``local[*]``).  The session's settings are restored afterwards."""
     from ..batch.spark import yktrules_session
 

@@ -1,5 +1,5 @@
 """``screen_duckdb``: the first DuckDB batch API, kept for its callers.  It screens one item
-and returns a list; :func:`yktrules.sql.screen_batch` (streaming, any item selection, any
+and returns a list; :func:`yktrules.batch.screen_batch` (streaming, any item selection, any
 source) is what it runs on."""
 
 from __future__ import annotations

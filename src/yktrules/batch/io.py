@@ -1,8 +1,8 @@
-"""Where batch rows come from and where results go (:mod:`yktrules.sql.runner`).
+"""Where batch rows come from and where results go (:mod:`yktrules.batch.runner`).
 
 Readers turn a source into numbered input rows, in order and a record batch at a time (a
 file is never read whole): a JSON Lines path (raw byte lines: an undecodable or empty line
-becomes an error row exactly as in :func:`yktrules.batch.screen_rows`), a Parquet path
+becomes an error row exactly as in :func:`yktrules.batch.rows.screen_rows`), a Parquet path
 (one facts document per row, its columns the document's top-level parts), a pyarrow
 ``Table`` or ``RecordBatchReader``, a pandas or polars ``DataFrame`` (recognised by their
 module, so importing yktrules imports neither), or any iterable of dicts, JSON texts or
@@ -271,7 +271,7 @@ def _digits(text: Any) -> bool:
 
 
 def _row_may_hold_pii(row: Mapping[str, Any]) -> bool:
-    """Whether :func:`yktrules.privacy.mask_row` may change a result row: one of its
+    """Whether :func:`yktrules.facts.privacy.mask_row` may change a result row: one of its
     messages holds 16 digits in a row (or a decision has a trace)."""
     err = row.get("error")
     if err is not None:
@@ -298,7 +298,7 @@ _MESSAGE_DIGITS = r'"message": ?"(?:[^"\\]|\\.)*\p{Nd}{16}'
 
 def message_digits(texts: pa.Array) -> list[bool]:
     """For each JSON text (a decision document), whether one of its messages holds 16 digits
-    in a row: what :func:`yktrules.privacy.mask_row` may mask.  One vectorised pass."""
+    in a row: what :func:`yktrules.facts.privacy.mask_row` may mask.  One vectorised pass."""
     import pyarrow.compute as pc
 
     return [bool(x) for x in pc.match_substring_regex(texts, _MESSAGE_DIGITS).to_pylist()]
@@ -307,7 +307,7 @@ def message_digits(texts: pa.Array) -> list[bool]:
 class JsonlWriter:
     """One JSON object a line.  Screened rows arrive with their decisions already as JSON
     text (made by DuckDB) and are only concatenated here.  Messages are masked
-    (:func:`yktrules.privacy.mask_row`) unless `unmask`: a row that may hold an ID or card
+    (:func:`yktrules.facts.privacy.mask_row`) unless `unmask`: a row that may hold an ID or card
     number is decoded, masked and written as the Python engine writes it."""
 
     def __init__(self, f: IO[str], *, unmask: bool = False):
@@ -372,7 +372,7 @@ def _messages(arr: pa.Array) -> Iterator[pa.Array]:
 
 def mask_table(table: pa.Table) -> pa.Table:
     """A table of result rows (:data:`OUTPUT_SCHEMA`) with its messages masked as by
-    :func:`yktrules.privacy.mask_row`; untouched (and not copied) when no message holds 16
+    :func:`yktrules.facts.privacy.mask_row`; untouched (and not copied) when no message holds 16
     digits in a row."""
     import pyarrow.compute as pc
 

@@ -406,7 +406,7 @@ def screen_batch(
     progress: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Screen every row of `source`, yielding one result row per input row, in order: the
-    rows of :func:`yktrules.batch.screen_rows` (``{"line", "application", "decisions"}``
+    rows of :func:`yktrules.batch.rows.screen_rows` (``{"line", "application", "decisions"}``
     or ``{"line", "application", "error": {"type", "errors"}}``).
 
     `source` is a path (``.jsonl``/``.json``/``.ndjson`` JSON Lines, ``.parquet``), a
@@ -414,7 +414,7 @@ def screen_batch(
     dicts, JSON texts or facts models.  Each row is screened for `item` if given, else for
     its ``application.item``, else for every item in force (`all_items` forces that).
     The input is read `chunk_size` rows at a time; memory does not grow with its length.
-    Raises :class:`~yktrules.sql.io.InputError` when the source cannot be read at all."""
+    Raises :class:`~yktrules.batch.io.InputError` when the source cannot be read at all."""
     opts = _options(item, all_items, as_of, engine, chunk_size, progress)
     _check(source)
     summary = Summary()
@@ -447,7 +447,7 @@ def screen_to_file(
     """Screen `source` (as :func:`screen_batch`) into `out`: a path, or an open file (text
     for JSON Lines, binary for Parquet).  The format is `format` (``jsonl`` or ``parquet``)
     or else follows `out`'s suffix.  ID and card numbers in messages are masked
-    (:func:`yktrules.privacy.mask_row`) unless `unmask`.  `on_decisions` (Python engine
+    (:func:`yktrules.facts.privacy.mask_row`) unless `unmask`.  `on_decisions` (Python engine
     only) is called with each row's facts and decisions as they are made, e.g. to append
     them to a :class:`~yktrules.DecisionLog`.  Returns the run's :class:`Summary`."""
     opts = _options(item, all_items, as_of, engine, chunk_size, progress)

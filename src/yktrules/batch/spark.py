@@ -4,9 +4,9 @@
 resolves its policies on the executors (``mapPartitions``; the :class:`PolicySet` travels
 pickled, it reloads from its sources once per executor process), then decides every row
 of a policy with one Spark SQL query, :func:`~yktrules.sql.compile_decisions` in the
-:class:`~yktrules.sql.spark.SparkDialect` with the parameters and version read from
+:class:`~yktrules.sql.dialects.spark.SparkDialect` with the parameters and version read from
 columns.  The output has one row per input line, in line order, as
-:func:`yktrules.batch.screen_rows` gives them: ``{"line", "application", "decisions"}``
+:func:`yktrules.batch.rows.screen_rows` gives them: ``{"line", "application", "decisions"}``
 or ``{"line", "application", "error"}``.
 
 Each policy's query runs as its own job (a few at a time); one that fails turns the rows
@@ -106,7 +106,7 @@ def prepare_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """One record per (line number, raw line), with the columns of ``_PREPARED``: the
     error row of a line that cannot be screened (decided exactly as
-    :func:`yktrules.batch.screen_rows` does, its messages masked unless `unmask`), else the
+    :func:`yktrules.batch.rows.screen_rows` does, its messages masked unless `unmask`), else the
     canonical facts JSON and, per wanted item, the policy code, its parameter values as
     JSON and its version."""
     for n, raw in rows:
@@ -333,7 +333,7 @@ def screen_spark(
     """Screen the JSON Lines at `input_path` (a file, a directory or a glob, on any file
     system Spark reads) and write one result per input line to `out_path`, in line order.
 
-    Items as :func:`yktrules.batch.screen_rows`: `item` if given, else each row's
+    Items as :func:`yktrules.batch.rows.screen_rows`: `item` if given, else each row's
     ``application.item``, else every item in force (`all_items` forces that).  `format`:
     ``jsonl`` (the rows of ``screen_rows`` as compact JSON) or ``parquet`` (columns
     ``line``, ``application``, ``decisions``, ``error``); by default Parquet when
@@ -342,9 +342,9 @@ def screen_spark(
     ``part-00000…`` in line order.  `spark` is the session to use, else the active one,
     else a new one on `master` (stopped at the end).  `parallel` policies are planned and
     decided at a time.  ID and card numbers in messages are masked (as
-    :func:`yktrules.privacy.mask_row` does) unless `unmask`.
+    :func:`yktrules.facts.privacy.mask_row` does) unless `unmask`.
 
-    Returns the counts of :meth:`yktrules.sql.Summary.to_dict` (``rows``, ``screened``,
+    Returns the counts of :meth:`yktrules.batch.Summary.to_dict` (``rows``, ``screened``,
     ``errors`` by type, ``decisions``, ``outcomes``, ``seconds``) and ``items`` (item ->
     outcome -> count), ``failed`` (policy code -> why its query failed; its rows are
     ``internal`` error rows) and ``policies`` (how many policies were run).  A missing
@@ -502,7 +502,7 @@ def _assemble(
 
 
 def _summary(final: DataFrame) -> dict[str, Any]:
-    """The keys of :meth:`yktrules.sql.Summary.to_dict` (but ``seconds``), and ``items``:
+    """The keys of :meth:`yktrules.batch.Summary.to_dict` (but ``seconds``), and ``items``:
     the decisions by item and outcome."""
     from pyspark.sql import functions as F
 

@@ -1,8 +1,8 @@
 """Masking the messages of Spark's decision documents, in Spark SQL.
 
-The same result as :func:`yktrules.privacy.mask_document` on each decision: every string
+The same result as :func:`yktrules.facts.privacy.mask_document` on each decision: every string
 field named ``message``, at any depth, goes through :data:`MASK_STEPS`, Java regular
-expressions that together do what :func:`yktrules.privacy.mask_text` does (an 18-character
+expressions that together do what :func:`yktrules.facts.privacy.mask_text` does (an 18-character
 ID number keeps its first 6 and last 4 characters, a 16, 17 or 19 digit run its first and
 last 4).  ``(?U)`` makes Java's ``\\d`` any decimal digit, as Python's is.
 """

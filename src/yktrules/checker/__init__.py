@@ -1,5 +1,14 @@
-"""The checker: a policy set's ASTs and parameter tables in, checked policies out
-(LANGUAGE.md §8-§9).  Every problem of every file is reported together."""
+"""The checker: a policy set's ASTs and parameter tables in, checked, typed rule trees (``ir``)
+out (LANGUAGE.md §8-§9).  May import ``lang``, ``ir``, ``params``, ``facts`` and ``roster``.
+
+Every problem of every file is reported together, as coded diagnostics:
+
+- :mod:`.inherit`: resolving ``extends`` (overrides, drops, inherited lets and rules);
+- :mod:`.typecheck`: names, types, messages, the typed tree; :mod:`.pii`: personal data in
+  messages (W004); :mod:`.report`: diagnostics with spans and hints;
+- :mod:`.audits`, :mod:`.audit_scope`, :mod:`.lookup`: ``audit`` forms, checked in two
+  stages against the roster's scope, joins becoming keyed lookups.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A row audit is one stage over each payment (``row``).  A group audit is a row stage — the
 lets that mention ``row``, computed per payment before grouping — then a group stage over
 each group (``key``, ``rows``).  Each stage is checked by the policy checker against its
-scope model (:mod:`.scope`), so names, types, messages and diagnostics are the language's
+scope model (:mod:`.audit_scope`), so names, types, messages and diagnostics are the language's
 own; joins to tables become :class:`~.lookup.Lookup` nodes.
 """
 

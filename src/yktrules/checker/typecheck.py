@@ -1,4 +1,5 @@
-"""Names, types and enum values of one resolved policy: AST in, typed rule tree (ir.py) out."""
+"""Names, types and enum values of one resolved policy: AST in, typed rule tree
+(``yktrules.ir``) out."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The impact diff: what changed between two policy folders (structure.py) and how a
-population of applicants moves between outcomes because of it (impact.py).
+"""The impact diff: what changed between two policy folders (:mod:`.structure`) and how a
+population of applicants moves between outcomes because of it (:mod:`.impact`).  May import
+``batch``, ``screening``, ``lang`` and below.
 
     old, new = yktrules.load("policies-old/"), yktrules.load("policies/")
     report = diff_structure(old, new)
@@ -8,7 +9,7 @@ population of applicants moves between outcomes because of it (impact.py).
         impact = population_impact(old, new, f, examples=5)
     impact.items["SC-MZ-001"].cell("ineligible", "eligible").count
 
-The command is `yktrules diff OLD NEW [--population FILE]` (command.py).
+The command is `yktrules diff OLD NEW [--population FILE]` (``yktrules.cli.diff``).
 """
 
 from .impact import (

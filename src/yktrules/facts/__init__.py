@@ -1,9 +1,14 @@
-"""The facts boundary: the standard facts document (FACTS.md) as pydantic v2 models.
+"""The facts boundary: the standard facts document (FACTS.md) as pydantic v2 models, its
+validation, and the personal data in it.  May import ``ir`` and ``errors`` only.
 
 ``parse_facts`` validates a dict, JSON text or model instance and raises
 :class:`~yktrules.errors.FactsError` with every problem; ``facts_json_schema`` exports the
 JSON Schema (with each field's Chinese name and source department) for host systems;
 ``paths_read`` and ``projected_schema`` validate only what a policy set reads.
+
+- :mod:`.models`: the models; :mod:`.ids`: ID numbers and region codes; :mod:`.validate`:
+  validation and its errors; :mod:`.project`: validating only what is read;
+- :mod:`.paths`: fact paths in words; :mod:`.privacy`: masking ID numbers, names, cards.
 """
 
 from .ids import (

@@ -189,7 +189,7 @@ def fact_field(
     """A field of the facts document: input key ``en`` or ``zh``, metadata zh/source.
 
     ``en`` must be the attribute's own name.  Without ``default`` the field is required.
-    ``pii`` (``id``, ``name`` or ``card``) marks personal data that :mod:`yktrules.privacy`
+    ``pii`` (``id``, ``name`` or ``card``) marks personal data that :mod:`yktrules.facts.privacy`
     masks in every default output.
     """
     extra: dict[str, Any] = {"zh": zh, "source": source}

@@ -1,10 +1,11 @@
-"""The formatter behind `yktrules fmt`: one canonical layout for `.ykt` files.
+"""The formatter behind `yktrules fmt`: one canonical layout for `.ykt` files.  May import
+``lang`` and ``errors`` only.
 
 - :func:`format_source` turns policy text into its canonical layout, comments kept;
 - :func:`ast_equal` tells whether two parsed files say the same thing (spans ignored).
 
-The layout rules are in `printer.py` (and docs/formatting.md), comment placement in
-`comments.py`, the command in `command.py`.
+The layout rules are in :mod:`.printer` (and docs/formatting.md) on the layout engine of
+:mod:`.layout`, comment placement in :mod:`.comments`; the command is ``yktrules.cli.fmt``.
 """
 
 from __future__ import annotations

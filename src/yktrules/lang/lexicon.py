@@ -1,6 +1,6 @@
-"""Every word of the language in English and Chinese: keywords, metadata keys, periods and
-built-in function names.  The grammar (grammars/*.lark), the error messages and the docs
-all read their words from here."""
+"""Every word of the language in English and Chinese: keywords, metadata keys and periods
+(built-in function names are with the functions, in ``yktrules.ir.functions``).  The
+grammar (grammars/*.lark), the error messages and the docs all read their words from here."""
 
 from __future__ import annotations
 

@@ -172,7 +172,7 @@ class DecisionLog:
     """Appends decisions to the log at `path` (created when missing).
 
     With `include_facts` each entry also holds the facts, masked
-    (:func:`yktrules.privacy.mask_model`) unless `unmask`; the decision's messages are
+    (:func:`yktrules.facts.privacy.mask_model`) unless `unmask`; the decision's messages are
     masked the same way.  One instance per process is enough and is thread-safe; several
     processes may append to the same file at once.
     """

@@ -3,7 +3,7 @@
 A roster is a table: one row per payment onto a card.  Columns are named in English or in
 Chinese (the ``zh`` of each field), as in the facts document.  Fields that identify a person
 carry ``json_schema_extra["pii"]`` (``id``, ``name`` or ``card``): what
-:mod:`yktrules.privacy` masks in every default output.
+:mod:`yktrules.facts.privacy` masks in every default output.
 
 Registries are other departments' tables an audit joins to by key: the death register
 (``deaths``, 公安/民政) and the register of authorised agents who may receive a payment on

@@ -137,7 +137,7 @@ class Decision:
     def explain(self, *, unmask: bool = False) -> str:
         """A Chinese text a citizen can read: outcome, reasons, missing data and whom it comes
         from, the amount, and the hotline.  ID and card numbers are masked
-        (:func:`yktrules.privacy.mask_text`) unless ``unmask``."""
+        (:func:`yktrules.facts.privacy.mask_text`) unless ``unmask``."""
         i = self.info
         out = [f"【{self.title}】预审结果：{self.outcome.zh}"]
         out.append(

@@ -1,7 +1,7 @@
 """A synthetic payment roster (发放花名册) of Neijiang with planted frauds, deterministic by
 seed, and the findings the eight standard audits must report on it (docs/roster.md).
 
-    from yktrules.roster.synth import synth_roster
+    from yktrules.synth.roster import synth_roster
     s = synth_roster(100_000, seed=7, plants={"AUD-08": 1, "AUD-03": 5}, standard=std)
     s.payments, s.deaths, s.agents   # rows as dicts (amounts Decimal, periods date)
     s.expected                       # every Finding(audit, ids) the data produces

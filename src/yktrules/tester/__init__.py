@@ -1,5 +1,11 @@
-"""The policy test tooling: the `*.cases.yaml` runner (INTERFACES.md, "Test cases"), rule
-and condition coverage, JUnit XML, the failure report and the pytest plugin."""
+"""The policy test tooling: the `*.cases.yaml` runner (INTERFACES.md, "Test cases"), rule and
+condition coverage, JUnit XML, the failure report and the pytest plugin.  May import
+``screening``, ``evaluate``, ``lang`` (YAML), ``facts`` and below.
+
+- :mod:`.runner`: case files and their results; :mod:`.select`: ``-k`` expressions;
+- :mod:`.cover`: coverage, measured on the reference interpreter; :mod:`.report`,
+  :mod:`.junit`: failures, coverage tables, JUnit XML; :mod:`.pytest_plugin`: the plugin.
+"""
 
 from .cover import Coverage, CoverageReport, Gap
 from .runner import (

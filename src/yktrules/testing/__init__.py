@@ -1,6 +1,6 @@
 """Testing tools for policy authors and host developers: Hypothesis strategies that generate
-valid applicants aimed at the policies' boundaries, and the fuzz engine behind
-`yktrules fuzz`.
+valid applicants aimed at the policies' boundaries, and the fuzz engine behind `yktrules
+fuzz`.  May import ``screening``, ``facts`` and below.
 
     from hypothesis import given
     import yktrules
@@ -12,8 +12,11 @@ valid applicants aimed at the policies' boundaries, and the fuzz engine behind
     def test_never_crashes(facts):
         policies.screen(facts, policy="SC-MZ-001")
 
-The strategies and the fuzz engine need Hypothesis (`pip install hypothesis`); the names
-are imported on first use, so `yktrules.testing.targets` and the command line work without it.
+:mod:`.targets` finds the boundaries the policies test, :mod:`.plan` walks a facts model,
+:mod:`.generator` draws documents, :mod:`.strategies` are the public strategies and
+:mod:`.fuzz` the fuzz engine.  The strategies and the fuzz engine need Hypothesis (`pip
+install hypothesis`); the names are imported on first use, so `yktrules.testing.targets`
+and the command line work without it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The boundaries a policy set draws: per fact path, the constants and parameter values it is
 compared against, so that generated applicants land on, just below and just above them.
 
-`targets_for(policy_set)` walks the checked rule trees (ir.py) of the policies.  For each
+`targets_for(policy_set)` walks the checked rule trees (``yktrules.ir``) of the policies.  For each
 comparison `a OP b` it works out the values the other side can take (a constant, every value
 of a parameter, an arithmetic combination of those, `as_of`) and, when one side leads back
 to a fact, records the values that fact must take for the comparison to flip:

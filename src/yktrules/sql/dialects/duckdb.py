@@ -2,7 +2,7 @@
 
 The compiler (:mod:`yktrules.sql.compiler`) writes every engine-specific construct through a
 :class:`Dialect`; :data:`DUCKDB` is the default, and the Spark dialect
-(:mod:`yktrules.sql.spark`) overrides the methods whose spelling differs.  Everything else
+(:mod:`yktrules.sql.dialects.spark`) overrides the methods whose spelling differs.  Everything else
 (``CASE``, ``coalesce``, ``AND``/``OR``/``NOT``, ``IN (...)``, ``||``, ``substr``,
 ``year``/``month``/``day``, ``regexp_replace``) is written directly, in the SQL both engines
 accept.
