@@ -16,8 +16,10 @@ import pytest
 duckdb = pytest.importorskip("duckdb")
 
 import yktrules  # noqa: E402
+from yktrules.batch.io import dumps  # noqa: E402
 from yktrules.sql import compile_decisions  # noqa: E402
-from yktrules.sql.decisions import params_json, params_type  # noqa: E402
+from yktrules.sql.compiler import as_of_column  # noqa: E402
+from yktrules.sql.decisions import PolicySQL, layered, params_json, params_type  # noqa: E402
 from yktrules.sql.schema import facts_columns  # noqa: E402
 from yktrules.synth.applications import application  # noqa: E402
 
@@ -66,6 +68,46 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Any:
     )
     yield c
     c.close()
+
+
+def _params_relation(code: str, tmp_path: Path) -> str:
+    """`allfacts` with each row's ``__params`` and ``__version`` for policy `code`."""
+    p = LIB.policies[code]
+    params_path = tmp_path / "params.jsonl"
+    with open(params_path, "w", encoding="utf-8") as f:
+        for i, doc in enumerate(DOCS):
+            day, region = doc.application.date, doc.application.region
+            values = {n: LIB._param(n, region, day) for n in p.params}
+            row = {"__row": i, "__version": LIB._version(code, region, day)}
+            if p.params:
+                row["__params"] = params_json(values)
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    extra = {"__row": "BIGINT", "__version": "VARCHAR"}
+    if p.params:
+        extra["__params"] = params_type(p, TYPES)
+    cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in extra.items()) + "}"
+    return (
+        f"(SELECT * FROM allfacts JOIN read_json('{params_path}', columns = "
+        f"{cols}, format = 'newline_delimited') USING (__row))"
+    )
+
+
+@pytest.mark.parametrize("code", sorted(LIB.policies))
+def test_sql_json_text_is_the_python_engine_text(code: str, con: Any, tmp_path: Path) -> None:
+    """The JSON text of each decision, byte for byte as the Python engine writes it; the
+    policy computed under a prefix and a guard (every other row), as in a batch."""
+    p = LIB.policies[code]
+    sql = PolicySQL(p, None, None, prefix="p7_", guard="__on")
+    rel = f"(SELECT *, __row % 2 = 0 AS __on FROM {_params_relation(code, tmp_path)})"
+    rel = layered(rel, [[as_of_column()], *sql.layers()])
+    rows = con.execute(f"SELECT __row, {sql.json()} FROM {rel} ORDER BY __row").fetchall()
+    assert len(rows) == len(DOCS)
+    for i, text in rows:
+        if i % 2:
+            assert text is None
+            continue
+        doc = LIB.evaluate(code, DOCS[i], DOCS[i].application.date).to_dict()
+        assert text == dumps(doc), (code, i)
 
 
 @pytest.mark.parametrize("code", sorted(LIB.policies))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,22 @@ if TYPE_CHECKING:
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 FORMATS = ("jsonl", "parquet")
+
+# ---- JSON text -----------------------------------------------------------------------------
+
+# a \u00xx escape (not an escaped backslash followed by "u00xx")
+_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
+
+
+def dumps(obj: Any) -> str:
+    """One JSON Lines row as every engine writes it, byte for byte: compact separators,
+    non-ASCII characters as they are, control characters as ``\\u001F`` (upper case, as
+    DuckDB writes them)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    if "\\u00" in text:
+        text = _ESCAPE.sub(lambda m: m.group(1) + "\\u00" + m.group(2).upper(), text)
+    return text
+
 
 # ---- the output schema -------------------------------------------------------------------
 

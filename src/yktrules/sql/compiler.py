@@ -120,11 +120,19 @@ class Compiler:
         policy: ir.CheckedPolicy,
         params: Mapping[str, Any] | None,
         dialect: Dialect = DUCKDB,
+        prefix: str = "",
+        params_column: str = "__params",
     ):
         self.policy = policy
         self.params = params
         self.d = dialect
+        self.prefix = prefix  # of the policy's own columns, when several share a relation
+        self.params_column = params_column
         self._fresh = 0
+
+    def column(self, name: str) -> str:
+        """The name of one of the policy's own columns (``__let0``, ``__r3``…)."""
+        return f"__{self.prefix}{name}"
 
     def fresh(self) -> str:
         self._fresh += 1
@@ -134,11 +142,11 @@ class Compiler:
         return f"__v{slot}"
 
     def let_column(self, index: int) -> str:
-        return self.d.ident(f"__let{index}")
+        return self.d.ident(self.column(f"let{index}"))
 
     def param(self, n: ir.Param) -> str:
         if self.params is None:
-            return self.d.field("__params", n.name)
+            return self.d.field(self.params_column, n.name)
         if n.name not in self.params:
             raise UnsupportedError(f"parameter {n.name} was not given")
         return literal(self.params[n.name], n.type, self.d)

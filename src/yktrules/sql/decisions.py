@@ -1,16 +1,22 @@
-"""A policy compiled to one SQL query that returns each row's decision document.
+"""A policy compiled to SQL that gives each row's decision document.
 
-:func:`compile_decisions` builds a SELECT over ``facts`` with two columns, ``__row`` and
-``decision``: a STRUCT with the keys of :meth:`yktrules.Decision.to_dict` — outcome,
-reasons with their rendered messages, unknown rules with their sorted missing fact paths
-and evaluation errors, the amount as a string with two decimals, ``amount_missing`` — so a
-batch never returns to Python per decision.  Two keys are always present where the Python
-document leaves them out when empty: ``amount_missing`` (NULL) and ``errors`` ([]) of an
-unknown rule; ``amount_errors`` likewise.
+:class:`PolicySQL` gives a policy's SQL as layers of columns over a relation ``facts`` (its
+lets, its rules' values and amount, their missing paths and the outcome), then the decision
+document from them: a STRUCT with the keys of :meth:`yktrules.Decision.to_dict`
+(:meth:`PolicySQL.struct`) or its JSON text exactly as the Python engine writes it
+(:meth:`PolicySQL.json`).  Several policies share one relation with a column *prefix* each,
+and a *guard* column limits each to the rows it decides (its lets and rules are computed on
+those rows only); parameters and the version are then read from columns.
+
+:func:`compile_decisions` is one policy's whole query: ``__row`` and ``decision``.  The
+STRUCT has two keys always present where the Python document leaves them out when empty:
+``amount_missing`` (NULL) and ``errors`` ([]) of an unknown rule; ``amount_errors``
+likewise.  The JSON text leaves them out as Python does.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -24,16 +30,18 @@ from .dialects.duckdb import DUCKDB, Dialect
 from .missing import DIVISION_BY_ZERO, Missing
 
 
-def with_lets(c: Compiler, m: Missing | None, rel: str = "facts") -> str:
-    """`rel` with each let's value (``__let0``…) and, with `m`, its missing paths where it is
-    unknown (``__letm0``…) added as columns, in declaration order."""
-    rel = f"(SELECT *, {as_of_column()} FROM {rel})"
-    for i, let in enumerate(c.policy.lets):
-        rel = f"(SELECT *, {c.expr(let.expr)} AS {c.let_column(i)} FROM {rel})"
-        if m is not None:
-            miss = f"CASE WHEN {c.let_column(i)} IS NULL THEN {m.of(let.expr)} END"
-            rel = f"(SELECT *, {miss} AS {m.let_column(i)} FROM {rel})"
+def layered(rel: str, layers: list[list[str]]) -> str:
+    """`rel` with each layer's columns (``<expr> AS <name>``) added, one layer on the
+    previous ones (a layer may read the columns of those below it)."""
+    for cols in layers:
+        if cols:
+            rel = f"(SELECT *, {', '.join(cols)} FROM {rel})"
     return rel
+
+
+def _json(v: Any) -> str:
+    """A constant's JSON text, as Python's ``json.dumps(ensure_ascii=False)`` writes it."""
+    return json.dumps(v, ensure_ascii=False)
 
 
 def render(c: Compiler, n: ir.Node) -> str:
@@ -44,7 +52,7 @@ def render(c: Compiler, n: ir.Node) -> str:
         text = f"CASE WHEN ({v}) THEN '是' ELSE '否' END"
     elif t == T.NUMBER:
         cents = c.d.to_text(f"CAST(round({v}, 2) AS DECIMAL(38,2))")
-        stripped = f"regexp_replace(regexp_replace({cents}, '0+$', ''), '[.]$', '')"
+        stripped = f"rtrim(rtrim({cents}, '0'), '.')"  # cents always has two decimals
         text = f"CASE WHEN round({v}, 2) = 0 THEN '0' ELSE {stripped} END"
     elif t == T.DATE:
         text = c.d.to_text(v)
@@ -66,7 +74,6 @@ def message(c: Compiler, rule: ir.CheckedRule) -> str:
 
 
 _BANG = "'!'"
-_CENTS = "CAST(round(__amount, 2) AS DECIMAL(38,2))"
 
 
 def _paths(d: Dialect, m: str, can_fail: bool = True) -> str:
@@ -122,93 +129,256 @@ def _present(d: Dialect, items: list[tuple[str, str]], elem: str) -> str:
     return d.concat_lists(one, elem)
 
 
+class PolicySQL:
+    """One policy's SQL over ``facts`` (with ``__as_of`` and ``__as_of_ymd``).
+
+    `params` maps each parameter to its value (inlined), or None to read them from the
+    STRUCT column `params_column`; `version` likewise, else the column `version_column`.
+    With a `guard` (a boolean column), the policy is computed only where it is TRUE and its
+    documents are NULL elsewhere."""
+
+    def __init__(
+        self,
+        policy: ir.CheckedPolicy,
+        params: Mapping[str, Any] | None,
+        version: str | None,
+        dialect: Dialect = DUCKDB,
+        *,
+        prefix: str = "",
+        guard: str | None = None,
+        params_column: str = "__params",
+        version_column: str = "__version",
+    ):
+        self.policy = policy
+        self.d = dialect
+        self.c = Compiler(policy, params, dialect, prefix, params_column)
+        self.m = Missing(self.c)
+        self.guard = guard
+        self.version = (
+            dialect.string_lit(version) if version is not None else dialect.ident(version_column)
+        )
+        self.rules = list(enumerate(policy.rules))
+
+    def col(self, name: str) -> str:
+        return self.d.ident(self.c.column(name))
+
+    def _on(self, expr: str) -> str:
+        return expr if self.guard is None else f"CASE WHEN {self.guard} THEN {expr} END"
+
+    def _when(self, cond: str) -> str:
+        return cond if self.guard is None else f"{self.guard} AND {cond}"
+
+    # ---------------------------------------------------------------- the layers
+    def lets(self) -> list[list[str]]:
+        """Two layers per let, in declaration order: its value, then its missing paths."""
+        out: list[list[str]] = []
+        for i, let in enumerate(self.policy.lets):
+            value = self.c.let_column(i)
+            out.append([f"{self._on(self.c.expr(let.expr))} AS {value}"])
+            miss = f"CASE WHEN {self._when(f'{value} IS NULL')} THEN {self.m.of(let.expr)} END"
+            out.append([f"{miss} AS {self.m.let_column(i)}"])
+        return out
+
+    def values(self) -> list[str]:
+        """The rules' values (NULL: unknown) and the amount."""
+        p = self.policy
+        cols = [f"{self._on(self.c.expr(r.cond))} AS {self.col(f'r{k}')}" for k, r in self.rules]
+        amount = self._on(self.c.expr(p.amount)) if p.amount else "CAST(NULL AS DECIMAL(38,10))"
+        cols.append(f"{amount} AS {self.col('amount')}")
+        return cols
+
+    def outcomes(self) -> list[str]:
+        """What the unknown values miss, and the outcome."""
+        rules, col = self.rules, self.col
+        blocking = [
+            f"coalesce({col(f'r{k}')} = {'FALSE' if r.kind == 'require' else 'TRUE'}, FALSE)"
+            for k, r in rules
+            if r.kind in ("require", "deny")
+        ]
+        flagged = [
+            f"coalesce({col(f'r{k}')} = {'FALSE' if r.kind == 'require' else 'TRUE'}, TRUE)"
+            for k, r in rules
+        ]
+        outcome = (
+            f"CASE WHEN {' OR '.join(blocking) or 'FALSE'} THEN 'ineligible' "
+            f"WHEN {' OR '.join(flagged) or 'FALSE'} THEN 'review' ELSE 'eligible' END"
+        )
+        cols = []
+        for k, r in self.rules:
+            unknown = self._when(f"{col(f'r{k}')} IS NULL")
+            cols.append(f"CASE WHEN {unknown} THEN {self.m.of(r.cond)} END AS {col(f'm{k}')}")
+        no_paths = f"CAST(NULL AS {self.d.list_type(self.d.string)})"
+        amount_m = self.m.of(self.policy.amount) if self.policy.amount else no_paths
+        unknown = self._when(f"{col('amount')} IS NULL")
+        cols.append(f"CASE WHEN {unknown} THEN {amount_m} END AS {col('amount_m')}")
+        cols.append(f"{self._on(outcome)} AS {col('outcome')}")
+        return cols
+
+    def messages(self) -> list[str]:
+        """Each rule's message where the rule is a reason or unknown (NULL elsewhere)."""
+        out = []
+        for k, r in self.rules:
+            shown = f"{self._fires(k, r)} OR {self.col(f'r{k}')} IS NULL"
+            out.append(
+                f"CASE WHEN {self._when(f'({shown})')} THEN {message(self.c, r)} END AS {self.col(f't{k}')}"
+            )
+        return out
+
+    def layers(self) -> list[list[str]]:
+        return [*self.lets(), self.values(), self.outcomes(), self.messages()]
+
+    def personal(self) -> str:
+        """TRUE where a message holds 16 digits in a row (an ID or card number, which
+        outputs mask unless asked not to)."""
+        checks = [
+            f"coalesce(regexp_matches({self.col(f't{k}')}, '\\p{{Nd}}{{16}}'), FALSE)"
+            for k, _ in self.rules
+        ]
+        return " OR ".join(checks) or "FALSE"
+
+    # ---------------------------------------------------------------- the documents
+    def _fires(self, k: int, r: ir.CheckedRule) -> str:
+        return f"{self.col(f'r{k}')} = {'TRUE' if r.kind != 'require' else 'FALSE'}"
+
+    def _eligible(self) -> str:
+        return f"{self.col('outcome')} = 'eligible'"
+
+    def _amount_unknown(self) -> str:
+        a, am = self.col("amount"), self.col("amount_m")
+        return f"{self._eligible()} AND {a} IS NULL AND {am} IS NOT NULL"
+
+    def _cents(self) -> str:
+        return f"CAST(round({self.col('amount')}, 2) AS DECIMAL(38,2))"
+
+    def struct(self) -> str:
+        """The decision document as a STRUCT (:func:`decision_type`)."""
+        d, c, m, p, col = self.d, self.c, self.m, self.policy, self.col
+        reasons: list[tuple[str, str]] = []
+        unknown: list[tuple[str, str]] = []
+        for k, r in self.rules:
+            common = [("rule", d.string_lit(r.name)), ("kind", d.string_lit(r.kind))]
+            source = ("source", d.string_lit(r.span.short))
+            reason = d.struct([*common, ("message", col(f"t{k}")), source])
+            reasons.append((self._fires(k, r), reason))
+            fails = m.can_fail(r.cond)
+            fields = [
+                *common,
+                ("missing", _paths(d, col(f"m{k}"), fails)),
+                ("message", col(f"t{k}")),
+                source,
+                ("errors", _errors(d, col(f"m{k}"), fails)),
+            ]
+            unknown.append((f"{col(f'r{k}')} IS NULL", d.struct(fields)))
+        error_t, reason_t, unknown_t = part_types(d)
+        fails = p.amount is not None and m.can_fail(p.amount)
+        doc = d.struct(
+            [
+                ("item", d.string_lit(p.item)),
+                ("policy", d.string_lit(p.code)),
+                ("title", d.string_lit(p.title)),
+                ("version", self.version),
+                ("as_of", "__as_of"),
+                ("outcome", col("outcome")),
+                ("reasons", _present(d, reasons, reason_t)),
+                ("unknown", _present(d, unknown, unknown_t)),
+                ("amount", f"CASE WHEN {self._eligible()} THEN {d.to_text(self._cents())} END"),
+                ("period", d.string_lit(p.period)),
+                (
+                    "amount_missing",
+                    f"CASE WHEN {self._amount_unknown()} THEN "
+                    f"{_paths(d, col('amount_m'), fails)} END",
+                ),
+                (
+                    "amount_errors",
+                    f"CASE WHEN {self._amount_unknown()} THEN "
+                    f"{_errors(d, col('amount_m'), fails)} ELSE {d.empty_list(error_t)} END",
+                ),
+            ]
+        )
+        return self._on(doc)
+
+    def json(self) -> str:
+        """The decision document as JSON text, byte for byte as the Python engine writes
+        ``Decision.to_dict()`` (compact separators, non-ASCII as it is)."""
+        d, c, m, p, col = self.d, self.c, self.m, self.policy, self.col
+        lit = d.string_lit
+        reasons, unknown = [], []
+        for k, r in self.rules:
+            head = "{" + '"rule":' + _json(r.name) + ',"kind":' + _json(r.kind)
+            source = ',"source":' + _json(r.span.short)
+            text = d.json_string(col(f"t{k}"))
+            message_key = lit(head + ',"message":')
+            reason = f"{message_key} || {text} || {lit(source + '}')}"
+            reasons.append(f"CASE WHEN {self._fires(k, r)} THEN {reason} END")
+            fails = m.can_fail(r.cond)
+            errors = ""
+            if fails:
+                errs = _errors(d, col(f"m{k}"), fails)
+                key = lit(',"errors":')
+                errors = f" || CASE WHEN {d.length(errs)} > 0 THEN {key} || {d.json_list(errs)} ELSE '' END"
+            paths = d.json_list(_paths(d, col(f"m{k}"), fails))
+            item = " || ".join(
+                [lit(head + ',"missing":'), paths, lit(',"message":'), text, lit(source)]
+            )
+            unknown.append(f"CASE WHEN {col(f'r{k}')} IS NULL THEN {item}{errors} || '}}' END")
+        fails = p.amount is not None and m.can_fail(p.amount)
+        quote = lit('"')
+        amount = (
+            f"CASE WHEN {self._eligible()} AND {col('amount')} IS NOT NULL "
+            f"THEN {quote} || {d.to_text(self._cents())} || {quote} ELSE 'null' END"
+        )
+        paths = d.json_list(_paths(d, col("amount_m"), fails))
+        missing_key = lit(',"amount_missing":')
+        missing = f"{missing_key} || {paths}"
+        if fails:
+            errs = _errors(d, col("amount_m"), fails)
+            key = lit(',"amount_errors":')
+            missing += (
+                f" || CASE WHEN {d.length(errs)} > 0 THEN {key} || {d.json_list(errs)} ELSE '' END"
+            )
+        head = (
+            '{"item":'
+            + _json(p.item)
+            + ',"policy":'
+            + _json(p.code)
+            + ',"title":'
+            + _json(p.title)
+            + ',"version":'
+        )
+        parts = [
+            lit(head),
+            d.json_string(self.version),
+            lit(',"as_of":"'),
+            d.to_text("__as_of"),
+            lit('","outcome":"'),
+            col("outcome"),
+            lit('","reasons":['),
+            d.concat_ws(",", reasons),
+            lit('],"unknown":['),
+            d.concat_ws(",", unknown),
+            lit('],"amount":'),
+            amount,
+            lit(',"period":' + _json(p.period)),
+            f"CASE WHEN {self._amount_unknown()} THEN {missing} ELSE '' END",
+            lit("}"),
+        ]
+        return self._on(" || ".join(parts))
+
+
 def compile_decisions(
     policy: ir.CheckedPolicy,
     params: Mapping[str, Any] | None,
     version: str | None,
     dialect: Dialect = DUCKDB,
 ) -> str:
-    """The SELECT giving ``__row`` and ``decision`` for every row of ``facts``.
+    """The SELECT giving ``__row`` and ``decision`` (a STRUCT) for every row of ``facts``.
 
     `params` maps each parameter the policy reads to its value for the rows' region and
     date (None or Unknown: unknown); with None they are read from the STRUCT column
     ``__params``.  `version` likewise, else the ``__version`` column."""
-    d = dialect
-    c = Compiler(policy, params, d)
-    m = Missing(c)
-    rules = list(enumerate(policy.rules))
-    # level 1: the rules' values and the amount, over the facts and the lets
-    values = [f"{c.expr(r.cond)} AS __r{k}" for k, r in rules]
-    values.append(
-        f"{c.expr(policy.amount) if policy.amount else 'CAST(NULL AS DECIMAL(38,10))'} AS __amount"
-    )
-    if version is not None:
-        values.append(f"{d.string_lit(version)} AS __version")
-    rel = f"(SELECT *, {', '.join(values)} FROM {with_lets(c, m, 'facts')})"
-    # level 2: what unknown values miss, and the outcome
-    blocking = [
-        f"coalesce(__r{k} = {'FALSE' if r.kind == 'require' else 'TRUE'}, FALSE)"
-        for k, r in rules
-        if r.kind in ("require", "deny")
-    ]
-    flagged = [
-        f"coalesce(__r{k} = {'FALSE' if r.kind == 'require' else 'TRUE'}, TRUE)" for k, r in rules
-    ]
-    outcome = (
-        f"CASE WHEN {' OR '.join(blocking) or 'FALSE'} THEN 'ineligible' "
-        f"WHEN {' OR '.join(flagged) or 'FALSE'} THEN 'review' ELSE 'eligible' END"
-    )
-    level2 = [f"CASE WHEN __r{k} IS NULL THEN {m.of(r.cond)} END AS __m{k}" for k, r in rules]
-    no_paths = f"CAST(NULL AS {d.list_type(d.string)})"
-    amount_m = m.of(policy.amount) if policy.amount else no_paths
-    level2.append(f"CASE WHEN __amount IS NULL THEN {amount_m} END AS __amount_m")
-    level2.append(f"{outcome} AS __outcome")
-    rel = f"(SELECT *, {', '.join(level2)} FROM {rel})"
-    # level 3: the decision document
-    reasons: list[tuple[str, str]] = []
-    unknown: list[tuple[str, str]] = []
-    for k, r in rules:
-        hit = "TRUE" if r.kind != "require" else "FALSE"
-        common = [("rule", d.string_lit(r.name)), ("kind", d.string_lit(r.kind))]
-        source = ("source", d.string_lit(r.span.short))
-        reason = d.struct([*common, ("message", message(c, r)), source])
-        reasons.append((f"__r{k} = {hit}", reason))
-        fields = [
-            *common,
-            ("missing", _paths(d, f"__m{k}", m.can_fail(r.cond))),
-            ("message", message(c, r)),
-            source,
-            ("errors", _errors(d, f"__m{k}", m.can_fail(r.cond))),
-        ]
-        unknown.append((f"__r{k} IS NULL", d.struct(fields)))
-    error_t, reason_t, unknown_t = part_types(d)
-    eligible = "__outcome = 'eligible'"
-    amount_fails = policy.amount is not None and m.can_fail(policy.amount)
-    decision = d.struct(
-        [
-            ("item", d.string_lit(policy.item)),
-            ("policy", d.string_lit(policy.code)),
-            ("title", d.string_lit(policy.title)),
-            ("version", "__version"),
-            ("as_of", "__as_of"),
-            ("outcome", "__outcome"),
-            ("reasons", _present(d, reasons, reason_t)),
-            ("unknown", _present(d, unknown, unknown_t)),
-            ("amount", f"CASE WHEN {eligible} THEN {d.to_text(_CENTS)} END"),
-            ("period", d.string_lit(policy.period)),
-            (
-                "amount_missing",
-                f"CASE WHEN {eligible} AND __amount IS NULL AND __amount_m IS NOT NULL "
-                f"THEN {_paths(d, '__amount_m', amount_fails)} END",
-            ),
-            (
-                "amount_errors",
-                f"CASE WHEN {eligible} AND __amount IS NULL AND __amount_m IS NOT NULL "
-                f"THEN {_errors(d, '__amount_m', amount_fails)} ELSE {d.empty_list(error_t)} END",
-            ),
-        ]
-    )
-    return f"SELECT __row, {decision} AS decision FROM {rel}"
+    p = PolicySQL(policy, params, version, dialect)
+    rel = layered("facts", [[as_of_column()], *p.layers()])
+    return f"SELECT __row, {p.struct()} AS decision FROM {rel}"
 
 
 def compile_policy(

@@ -44,7 +44,7 @@ class Missing:
         return f"(CASE WHEN ({self.c.expr(n)}) IS NULL THEN {self.of(n)} ELSE {self.lit()} END)"
 
     def let_column(self, index: int) -> str:
-        return self.d.ident(f"__letm{index}")
+        return self.d.ident(self.c.column(f"letm{index}"))
 
     def can_fail(self, n: ir.Node) -> bool:
         """Whether the node's value can be unknown because of an evaluation error (it

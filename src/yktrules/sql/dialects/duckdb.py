@@ -116,6 +116,22 @@ class Dialect:
     def to_text(self, x: str) -> str:
         return f"CAST({x} AS VARCHAR)"
 
+    # ---------------------------------------------------------------- JSON text
+    def json_string(self, s: str) -> str:
+        """The JSON text of a string, as yktrules writes JSON Lines (``batch.io.dumps``:
+        Python's json with non-ASCII as it is and ``\\u001F`` escapes in upper case)."""
+        return f"CAST(to_json({s}) AS VARCHAR)"
+
+    def json_list(self, lst: str) -> str:
+        """The JSON text of a list of strings or of STRUCTs of strings (compact)."""
+        return f"CAST(to_json({lst}) AS VARCHAR)"
+
+    def concat_ws(self, sep: str, parts: list[str]) -> str:
+        """The non-NULL parts joined by `sep` ('' when none)."""
+        if not parts:
+            return "''"
+        return f"concat_ws({self.string_lit(sep)}, {', '.join(parts)})"
+
     def divide(self, a: str, b: str) -> str:
         """Exact a / b (DECIMALs) rounded half away from zero to 10 decimals; NULL when b
         is 0.  DuckDB divides DECIMALs in DOUBLE, so this divides the scaled integers."""

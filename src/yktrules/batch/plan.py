@@ -1,0 +1,326 @@
+"""A batch run's one query: validation, the policy in force for each row and item, every
+policy's decision and the output row, as SQL over the source's rows — planned once per run,
+whatever the number of rows.
+
+Which policy decides an item, its version and its parameter values depend on the region only
+through the region's ancestors that the library names (a policy's region or a key of a
+parameter table): its *class*; and on the day only through the library's change dates: its
+*epoch*.  Both are computed per row in SQL, and the (class, epoch) pairs — a few hundred at
+most, known before any row is read — index constant lists of each policy's parameter
+values and version.  A policy is computed on the rows it decides only (its *guard*).
+
+The query's rows stay in input order (no join, no sort) and carry for each row either its
+output (JSON text, or the decisions as STRUCTs) or, when the SQL did not decide it, what
+Python needs to: the row itself (it failed the SQL validation) or why no policy is in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .. import ir
+from ..ir import regions
+from ..ir.values import Unknown
+from ..sql.compiler import as_of_column, literal, sql_type
+from ..sql.decisions import PolicySQL, layered
+from ..sql.dialects.duckdb import DUCKDB, Dialect
+from ..sql.validation import NUMS, json_columns, json_document, typed_document
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..screening.policyset import PolicySet
+
+#: What an output row holds: JSON text (``jsonl``) or the decisions as STRUCTs (``arrow``).
+OUTPUTS = ("jsonl", "arrow")
+
+
+# ---- regions and days ----------------------------------------------------------------------
+
+
+def named_regions(ps: PolicySet) -> frozenset[str]:
+    """The region codes the library names: policies' regions and parameter table keys."""
+    named = {p.region for p in ps.policies.values()}
+    for decl in ps.params.decls.values():
+        named.update(key.rsplit("/", 1)[-1] for key in decl.values)
+    return frozenset(named)
+
+
+def region_class(region: str, named: frozenset[str]) -> tuple[str, ...]:
+    """The region's ancestors the library names, most specific first: all that resolution
+    depends on."""
+    return tuple(a for a in regions.ancestors(region) if a in named)
+
+
+def classes(named: frozenset[str]) -> dict[tuple[str, ...], str]:
+    """Every class a region can have, with a region of that class."""
+    reps: list[str] = list(named)
+    for code in named:
+        for k in range(1, 100):  # a child the library does not name
+            child = code[:4] + f"{k:02d}" if code.endswith("00") else ""
+            if code.endswith("0000"):
+                child = code[:2] + f"{k:02d}01"
+            if child and child not in named and child[:4] + "00" not in named:
+                reps.append(child)
+                break
+            if child and code.endswith("00") and not code.endswith("0000") and child not in named:
+                reps.append(child)
+                break
+    for k in range(11, 100):  # a province the library does not name
+        if not any(c.startswith(f"{k:02d}") for c in named):
+            reps.append(f"{k:02d}0101")
+            break
+    out: dict[tuple[str, ...], str] = {}
+    for r in sorted(reps):
+        out.setdefault(region_class(r, named), r)
+    return out
+
+
+def class_expr(region: str, named: frozenset[str], keys: list[tuple[str, ...]]) -> str:
+    """The 0-based index in `keys` of the region's class (SQL, NULL-safe)."""
+    names = ", ".join(f"'{n}'" for n in sorted(named)) or "''"
+    county = f"CASE WHEN {region} IN ({names}) THEN {region} END"
+    city_code = f"substr({region}, 1, 4) || '00'"
+    city = f"CASE WHEN {region} NOT LIKE '%00' AND {city_code} IN ({names}) THEN {city_code} END"
+    prov_code = f"substr({region}, 1, 2) || '0000'"
+    prov = f"CASE WHEN {region} NOT LIKE '%0000' AND {prov_code} IN ({names}) THEN {prov_code} END"
+    text = f"concat_ws('|', {county}, {city}, {prov})"
+    labels = ", ".join("'" + "|".join(k) + "'" for k in keys)
+    return f"(list_position([{labels}], {text}) - 1)"
+
+
+def epoch_expr(day: str, changes: tuple[date, ...]) -> str:
+    """The number of change dates on or before `day` (bisect_right), in SQL."""
+    if not changes:
+        return "0"
+    parts = " + ".join(
+        f"CASE WHEN {day} >= DATE '{d.isoformat()}' THEN 1 ELSE 0 END" for d in changes
+    )
+    return f"({parts})"
+
+
+# ---- the plan ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class PolicyUse:
+    """A policy in the run: its column prefix, and per (class, epoch) index which of its
+    parameter sets applies (0: the policy is not in force there)."""
+
+    policy: ir.CheckedPolicy
+    prefix: str
+    which: tuple[int, ...]
+    params: tuple[dict[str, Any], ...]  # the distinct parameter sets, from index 1
+    versions: tuple[str, ...]
+
+
+@attrs.define
+class Plan:
+    """The query of a run and what the rows it leaves to Python need."""
+
+    sql: str
+    uses: list[PolicyUse]
+    keys: list[tuple[str, ...]]  # the classes
+    source: str  # "json" (a column `__text` of JSON Lines) or "typed"
+
+
+def build(
+    ps: PolicySet,
+    relation: str,
+    *,
+    source: str,
+    schema: pa.Schema | None,
+    item: str | None,
+    all_items: bool,
+    as_of: date | None,
+    output: str,
+    dialect: Dialect = DUCKDB,
+) -> Plan:
+    """The run's query over `relation` (columns ``__line`` and ``__text`` for JSON text, or
+    ``__line`` and the document's parts, typed as `schema`)."""
+    named = named_regions(ps)
+    cls = classes(named)
+    keys = list(cls)
+    changes = ps._changes
+    epochs = len(changes) + 1
+    uses = _uses(ps, cls, changes, item, all_items)
+    d = dialect
+    model = ps.validation_schema
+    # layer 1: the typed document and whether the SQL accepts it
+    if source == "json":
+        rel = layered(relation, [json_columns(model, "__text")])
+        doc = json_document(model, "__text")
+        rel = f"(SELECT * EXCLUDE ({NUMS}), {doc} AS __d FROM {rel})"
+        parts = [f'__d.v."{f}" AS "{f}"' for f in _parts(model)]
+        ok = "NOT __d.b"
+        raw = "__text"
+        rel = f"(SELECT __line, {ok} AS __ok, CASE WHEN NOT ({ok}) THEN {raw} END AS __raw, {', '.join(parts)} FROM {rel})"
+    else:
+        assert schema is not None
+        names = [
+            schema.field(i).name for i in range(len(schema)) if schema.field(i).name != "__line"
+        ]
+        src = d.struct([(n, d.ident(n)) for n in names]) if names else "NULL"
+        rel = f"(SELECT __line, {src} AS __src FROM {relation})"
+        values, bad = typed_document(model, schema, "__src")
+        rel = f"(SELECT __line, NOT {bad} AS __ok, __src, {', '.join(values)} FROM {rel})"
+        rel = f"(SELECT * EXCLUDE (__src), CASE WHEN NOT __ok THEN __src END AS __raw FROM {rel})"
+    # layer 2: the day, the region's class and epoch, the wanted item
+    day = f"DATE '{as_of.isoformat()}'" if as_of is not None else "(application).date"
+    day = f"CASE WHEN __ok THEN {day} END"
+    wanted = "NULL" if all_items else (d.string_lit(item) if item else "(application).item")
+    items = sorted({p.code: p.item for p in ps.policies.values()}.items())
+    item_of = (
+        f"[{', '.join(d.string_lit(i) for _, i in items)}]"
+        f"[list_position([{', '.join(d.string_lit(c) for c, _ in items)}], __wanted)]"
+    )
+    ce = f"({class_expr('(application).region', named, keys)} * {epochs} + {epoch_expr('__as_of', changes)})"
+    rel = layered(
+        rel,
+        [
+            [f"{day} AS __as_of", f"CASE WHEN __ok THEN {wanted} END AS __wanted"],
+            [f"{item_of} AS __wanted_item", f"{ce} AS __ce", as_of_column()],
+        ],
+    )
+    # layer 3: each policy's guard, parameters and version
+    sqls: list[PolicySQL] = []
+    env_cols: list[str] = []
+    for u in uses:
+        which = f"[{', '.join(map(str, u.which))}][__ce + 1]"
+        pk = f"coalesce({which}, 0)"
+        on = f"({pk} > 0 AND (__wanted IS NULL OR __wanted_item = {d.string_lit(u.policy.item)}))"
+        g = d.ident(f"__{u.prefix}on")
+        env_cols.append(f"CASE WHEN __ok THEN {on} ELSE FALSE END AS {g}")
+        ptype = _params_type(ps, u.policy, d)
+        plist = [f"CAST(NULL AS {ptype})"] + [_params_literal(ps, u.policy, v, d) for v in u.params]
+        env_cols.append(f"[{', '.join(plist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}params')}")
+        vlist = ["NULL"] + [d.string_lit(v) for v in u.versions]
+        env_cols.append(f"[{', '.join(vlist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}version')}")
+        sqls.append(
+            PolicySQL(
+                u.policy,
+                None,
+                None,
+                d,
+                prefix=u.prefix,
+                guard=g,
+                params_column=d.ident(f"__{u.prefix}params"),
+                version_column=f"__{u.prefix}version",
+            )
+        )
+    rel = layered(rel, [env_cols])
+    # layers 4…: every policy's lets, values and outcomes, side by side
+    per = [s.layers() for s in sqls]
+    depth = max((len(layers) for layers in per), default=0)
+    stacked: list[list[str]] = []
+    for k in range(depth):
+        stacked.append(
+            [
+                c
+                for layers in per
+                for c in (layers[k - depth + len(layers)] if k >= depth - len(layers) else [])
+            ]
+        )
+    rel = layered(rel, stacked)
+    # the output row
+    guards = [d.ident(f"__{u.prefix}on") for u in uses]
+    n_on = " + ".join(f"CAST({g} AS INTEGER)" for g in guards) or "0"
+    nopolicy = f"(__wanted IS NOT NULL AND ({n_on}) = 0)"
+    if output == "jsonl":
+        docs = d.concat_ws(",", [s.json() for s in sqls])
+        app = d.json_string("(application).id")
+        line = (
+            f"'{{\"line\":' || CAST(__line AS VARCHAR) || ',\"application\":' || {app} || "
+            f"',\"decisions\":[' || {docs} || ']}}'"
+        )
+        out = f"CASE WHEN __ok AND NOT {nopolicy} THEN {line} END AS __out"
+    else:
+        structs = [s.struct() for s in sqls]
+        lst = (
+            f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)" if structs else "[]"
+        )
+        out = f"CASE WHEN __ok AND NOT {nopolicy} THEN {lst} END AS __out"
+    app_id = "CASE WHEN __ok THEN (application).id END AS __app"
+    pii = _pii(sqls) or "FALSE"
+    select = (
+        f"SELECT __line, __ok, __raw, {app_id}, {nopolicy} AS __nopolicy, __wanted, "
+        f"(application).region AS __region, __as_of, {out}, ({pii}) AS __pii FROM {rel}"
+    )
+    return Plan(select, uses, keys, source)
+
+
+def _parts(model: Any) -> list[str]:
+    return list(model.model_fields)
+
+
+def _pii(sqls: list[PolicySQL]) -> str:
+    return ""
+
+
+def _params_type(ps: PolicySet, policy: ir.CheckedPolicy, d: Dialect) -> str:
+    if not policy.params:
+        return "STRUCT(__none BOOLEAN)"
+    return d.struct_type([(n, sql_type(ps.params.decls[n].lang_type, d)) for n in policy.params])
+
+
+def _params_literal(
+    ps: PolicySet, policy: ir.CheckedPolicy, values: dict[str, Any], d: Dialect
+) -> str:
+    if not policy.params:
+        return "struct_pack(__none := NULL::BOOLEAN)"
+    fields = [(n, literal(values[n], ps.params.decls[n].lang_type, d)) for n in policy.params]
+    return d.struct(fields)
+
+
+def _uses(
+    ps: PolicySet,
+    cls: dict[tuple[str, ...], str],
+    changes: tuple[date, ...],
+    item: str | None,
+    all_items: bool,
+) -> list[PolicyUse]:
+    """For every policy in force somewhere: where, and with which parameters and version."""
+    from ..screening.environment import epoch_start
+
+    epochs = len(changes) + 1
+    found: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], int]] = {}
+    where: dict[str, list[int]] = {}
+    sets: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    wanted_item = None
+    if item and not all_items:
+        p = ps.policies.get(item)
+        wanted_item = p.item if p is not None else ""
+    for ci, rep in enumerate(cls.values()):
+        for e in range(epochs):
+            day = epoch_start(changes, e)
+            for env in ps._env(rep, day).entries:
+                pol = env.plan.policy
+                if wanted_item is not None and pol.item != wanted_item:
+                    continue
+                values = {n: None if isinstance(v, Unknown) else v for n, v in env.params.items()}
+                key = (env.version, tuple((n, repr(values[n])) for n in pol.params))
+                seen = found.setdefault(pol.code, {})
+                if key not in seen:
+                    seen[key] = len(seen) + 1
+                    sets.setdefault(pol.code, []).append((values, env.version))
+                where.setdefault(pol.code, [0] * (len(cls) * epochs))[ci * epochs + e] = seen[key]
+    uses = []
+    for n, code in enumerate(sorted(where, key=lambda c: (ps.policies[c].item, c))):
+        uses.append(
+            PolicyUse(
+                ps.policies[code],
+                f"p{n}_",
+                tuple(where[code]),
+                tuple(v for v, _ in sets[code]),
+                tuple(ver for _, ver in sets[code]),
+            )
+        )
+    return uses
+
+
+def _unused(x: Iterable[Any]) -> None:  # pragma: no cover
+    del x, AS_OF_YMD

@@ -1,0 +1,474 @@
+"""Facts validation in SQL: the facts models' checks (FACTS.md) as expressions DuckDB (or
+Spark) runs on every row, so a batch validates without Python per row.
+
+The checks are derived from the pydantic models themselves (:func:`model_spec`), so a host's
+subclass with more fields is checked too.  They are *conservative*: a row they accept is a
+row :func:`yktrules.parse_facts` accepts, with the same values; a row they do not accept
+(``b`` is TRUE) goes to the Python validator, which gives its errors with their paths and
+messages — or, for the few valid documents the SQL does not decide (a Chinese key, a number
+written as ``"1e3"``, a custom validator of a host's field), its decisions.  So a batch gives
+every row exactly what the Python engine gives, and most rows never reach Python.
+
+Two sources are compiled:
+
+- JSON text (:func:`json_document`): a JSON Lines line, parsed by DuckDB's JSON reader
+  against an explicit structure (``json_transform``), one object level at a time so that a
+  value of the wrong JSON type is seen, not cast;
+- typed columns (:func:`typed_document`): Parquet or Arrow with the facts document's parts as
+  columns; a column whose type is not the one the facts schema needs is checked in Python.
+
+Each gives one SQL expression of type ``STRUCT(v STRUCT(<the document's parts>), b
+BOOLEAN)``: the typed document (:func:`yktrules.sql.schema.facts_columns`) and whether the
+row must be validated in Python.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import types as pytypes
+import typing
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import annotated_types as at
+import attrs
+import pyarrow as pa
+from pydantic import AliasChoices, BaseModel
+
+from ..facts import models as fm
+from ..facts.ids import ID_CHECK_CHARS, ID_WEIGHTS, PROVINCE_CODES
+from ..ir import types as T
+from .dialects.duckdb import DEC
+from .schema import field_type
+
+# ---- the schema as the checks see it -------------------------------------------------------
+
+
+@attrs.frozen
+class Leaf:
+    """A scalar field.  `kind`: str, enum, region, id, text (not blank), bool, decimal, int,
+    date, or python (a type or validator the SQL does not know: checked in Python)."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+    strict: bool = False
+    bounds: tuple[tuple[str, Decimal], ...] = ()  # (">=", 0)…
+
+
+@attrs.frozen
+class ListOf:
+    elem: Node
+
+
+@attrs.frozen
+class FieldSpec:
+    name: str
+    keys: tuple[str, ...]  # input keys, the one read first
+    required: bool
+    node: Node
+    sql_type: str
+
+
+@attrs.frozen
+class Model:
+    fields: tuple[FieldSpec, ...]
+    python: bool = False  # model validators or forbidden extra keys: every row to Python
+
+
+Node = Leaf | ListOf | Model
+
+_PYTHON = Leaf("python")
+_CHECKS: dict[Any, str] = {
+    fm._check_region: "region",
+    fm._check_id_number: "id",
+    fm._not_blank: "text",
+}
+
+
+@cache
+def model_spec(model: type[BaseModel]) -> Model:
+    """The checks of a facts model, field by field (cached per model class)."""
+    decorators = model.__pydantic_decorators__
+    python = bool(
+        decorators.model_validators
+        or decorators.field_validators
+        or model.model_config.get("extra") == "forbid"
+    )
+    rec = T.record_type(model)
+    fields = []
+    for name, info in model.model_fields.items():
+        keys: list[str] = []
+        va = info.validation_alias
+        if isinstance(va, AliasChoices):
+            keys += [c for c in va.choices if isinstance(c, str)]
+        elif isinstance(va, str):
+            keys.append(va)
+        if info.alias and info.alias not in keys:
+            keys.append(info.alias)
+        if name not in keys:
+            keys.append(name)
+        node = _node(info.annotation, tuple(info.metadata))
+        if info.default is not None and not info.is_required():
+            node = _PYTHON  # a default other than None: absent is not unknown
+        typ = field_type(rec.fields[name].type)
+        fields.append(FieldSpec(name, tuple(keys), info.is_required(), node, typ))
+    return Model(tuple(fields), python)
+
+
+def _node(ann: Any, meta: tuple[Any, ...] = ()) -> Node:
+    origin = typing.get_origin(ann)
+    if origin is typing.Annotated:
+        inner, *more = typing.get_args(ann)
+        return _node(inner, (*meta, *more))
+    if origin in (typing.Union, pytypes.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        return _node(args[0], meta) if len(args) == 1 else _PYTHON
+    if origin is list:
+        (elem,) = typing.get_args(ann) or (Any,)
+        if meta or typing.get_origin(elem) in (typing.Union, pytypes.UnionType):
+            return _PYTHON  # list constraints or None elements: not checked here
+        return ListOf(_node(elem))
+    if origin is typing.Literal:
+        values = typing.get_args(ann)
+        if meta or not all(type(v) is str for v in values):
+            return _PYTHON
+        return Leaf("enum", tuple(values))
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return _PYTHON if meta else model_spec(ann)
+    return _leaf(ann, meta)
+
+
+def _leaf(ann: Any, meta: tuple[Any, ...]) -> Leaf:
+    kind = {str: "str", bool: "bool", int: "int", Decimal: "decimal", date: "date"}.get(ann)
+    if kind is None:
+        return _PYTHON
+    strict = False
+    bounds: list[tuple[str, Decimal]] = []
+    for m in _flat(meta):
+        if isinstance(m, at.Ge | at.Gt | at.Le | at.Lt):
+            op, v = {
+                at.Ge: (">=", "ge"),
+                at.Gt: (">", "gt"),
+                at.Le: ("<=", "le"),
+                at.Lt: ("<", "lt"),
+            }[type(m)]
+            bounds.append((op, Decimal(getattr(m, v))))
+        elif type(m).__name__ == "Strict":
+            strict = getattr(m, "strict", True)
+        elif type(m).__name__ == "AllowInfNan" and not m.allow_inf_nan:
+            pass  # never infinite nor NaN in SQL
+        elif isinstance(m, at.MinLen) and kind == "str" and m.min_length <= 1:
+            pass  # "text" checks a character that is not white space
+        elif type(m).__name__ == "AfterValidator" and kind == "str" and m.func in _CHECKS:
+            kind = _CHECKS[m.func]
+        elif (
+            type(m).__name__ == "BeforeValidator" and kind == "date" and m.func is fm._parse_date
+        ) or type(m).__name__ in ("WithJsonSchema", "_JsonSchemaExtra"):
+            pass
+        else:
+            return _PYTHON
+    if kind == "date" and not any(
+        type(m).__name__ == "BeforeValidator" and m.func is fm._parse_date for m in _flat(meta)
+    ):
+        return _PYTHON  # pydantic's own date parsing accepts more than YYYY-MM-DD
+    if kind in ("bool", "int") and not strict:
+        return _PYTHON  # lax: "true", 1.0, "5" are accepted; only the strict forms here
+    if kind == "str" and any(isinstance(m, at.MinLen) for m in _flat(meta)):
+        kind = "text"  # not empty: a string of white space goes to Python, which accepts it
+    if bounds and kind not in ("decimal", "int"):
+        return _PYTHON
+    return Leaf(kind, strict=strict, bounds=tuple(bounds))
+
+
+def _flat(meta: tuple[Any, ...]) -> list[Any]:
+    """Annotated metadata, with a `Field(...)`'s own metadata spread out."""
+    out: list[Any] = []
+    for m in meta:
+        inner = getattr(m, "metadata", None)
+        if type(m).__name__ == "FieldInfo" and isinstance(inner, list):
+            out += inner
+        else:
+            out.append(m)
+    return out
+
+
+# ---- SQL pieces shared by both sources ------------------------------------------------------
+
+_WS = "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
+# a character that str.strip() keeps (RE2 class): "text" is not only white space
+_NOT_BLANK = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in _WS) + "]"
+_PROVINCES = "(" + ", ".join(f"'{p}'" for p in sorted(PROVINCE_CODES)) + ")"
+_DECIMAL_TEXT = "[0-9]+([.][0-9]+)?"
+_counter = itertools.count()
+
+
+def _fresh() -> str:
+    return f"__x{next(_counter)}"
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _any(bads: list[str]) -> str:
+    return "(" + " OR ".join(bads) + ")" if bads else "FALSE"
+
+
+def _check_digit(v: str) -> str:
+    """The GB 11643 check character of the first 17 digits of `v` (ASCII digits)."""
+    terms = " + ".join(
+        f"(ascii(substr({v}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(ID_WEIGHTS)
+    )
+    return f"substr('{ID_CHECK_CHARS}', (({terms}) % 11) + 1, 1)"
+
+
+def _string_checks(kind: str, s: str, values: tuple[str, ...]) -> tuple[str, str]:
+    """(value, bad) of a string leaf `s` (VARCHAR, not NULL)."""
+    if kind == "str":
+        return s, "FALSE"
+    if kind == "enum":
+        return s, f"NOT ({s} IN ({', '.join(_lit(v) for v in values)}))"
+    if kind == "region":
+        return (
+            s,
+            f"NOT (regexp_full_match({s}, '[0-9]{{6}}') AND substr({s}, 1, 2) IN {_PROVINCES})",
+        )
+    if kind == "id":
+        ok = (
+            f"regexp_full_match({s}, '[0-9]{{17}}[0-9Xx]') AND "
+            f"upper(substr({s}, 18, 1)) = {_check_digit(s)}"
+        )
+        return f"(substr({s}, 1, 17) || upper(substr({s}, 18, 1)))", f"NOT ({ok})"
+    if kind == "text":
+        return s, f"NOT regexp_matches({s}, '{_NOT_BLANK}')"
+    if kind == "date":
+        d = f"TRY_CAST({s} AS DATE)"
+        ok = f"regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {s} >= '0001' AND {d} IS NOT NULL"
+        return d, f"NOT ({ok})"
+    raise ValueError(kind)
+
+
+def _bounds(leaf: Leaf, v: str) -> str:
+    return _any([f"NOT ({v} {op} CAST('{b}' AS {DEC}))" for op, b in leaf.bounds])
+
+
+def _null(sql_type: str) -> str:
+    return f"CAST(NULL AS {sql_type})"
+
+
+# ---- JSON text ----------------------------------------------------------------------------
+
+
+def _has_numbers(node: Node) -> bool:
+    if isinstance(node, Leaf):
+        return node.kind == "decimal"
+    if isinstance(node, ListOf):
+        return _has_numbers(node.elem)
+    return any(_has_numbers(f.node) for f in node.fields)
+
+
+def _numbers_structure(node: Node) -> Any:
+    """The `json_transform` structure reading every decimal leaf exactly (DECIMAL from the
+    number's own text, not through a double)."""
+    if isinstance(node, Leaf):
+        return DEC
+    if isinstance(node, ListOf):
+        return [_numbers_structure(node.elem)]
+    return {f.keys[0]: _numbers_structure(f.node) for f in node.fields if _has_numbers(f.node)}
+
+
+#: The column holding the document's decimal leaves, typed (see :func:`json_columns`).
+NUMS = "__nums"
+
+
+def json_columns(model: type[BaseModel], line: str) -> list[str]:
+    """The columns :func:`json_document` reads, to be computed one level below it: the
+    decimal leaves of the JSON text `line`, read exactly (DECIMAL from each number's own
+    text, never through a double)."""
+    numbers = json.dumps(_numbers_structure(model_spec(model)), ensure_ascii=False)
+    return [f"TRY(json_transform({line}, {_lit(numbers)})) AS {NUMS}"]
+
+
+def json_document(model: type[BaseModel], line: str) -> str:
+    """``STRUCT(v, b)`` for a JSON text `line` (VARCHAR): the typed document, and whether the
+    row must go to the Python validator (not valid JSON, not an object, a value the SQL does
+    not accept).  Reads the column of :func:`json_columns`."""
+    spec = model_spec(model)
+    bad = f"struct_pack(v := {_null(_model_type(spec))}, b := TRUE)"
+    if spec.python:
+        return bad
+    is_object = f"starts_with(ltrim({line}, ' ' || chr(9) || chr(10) || chr(13)), '{{')"
+    inner = _json_model(spec, line, NUMS)
+    return f"CASE WHEN {is_object} THEN coalesce(TRY({inner}), {bad}) ELSE {bad} END"
+
+
+def _model_type(spec: Model) -> str:
+    return "STRUCT(" + ", ".join(f'"{f.name}" {f.sql_type}' for f in spec.fields) + ")"
+
+
+def _vb(v: str, b: str) -> str:
+    return f"struct_pack(v := {v}, b := {b})"
+
+
+def _bind(value: str, var: str, body: str) -> str:
+    """`body` with `var` bound to `value`, computed once."""
+    return f"list_transform([{value}], lambda {var}: {body})[1]"
+
+
+def _json_model(spec: Model, j: str, nums: str | None) -> str:
+    """STRUCT(v, b) of a model from `j` (the text of a JSON object, not NULL); `nums`: the
+    same object's decimal leaves, typed."""
+    keys = [k for f in spec.fields for k in f.keys]
+    structure = json.dumps({k: "JSON" for k in keys}, ensure_ascii=False)
+    w, c = _fresh(), _fresh()
+    parsed = f"struct_pack(s := json_transform({j}, {_lit(structure)}), k := json_keys({j}))"
+    children = []
+    bads = [f"len({w}.k) <> len(list_distinct({w}.k))"]
+    for f in spec.fields:
+        x = f'{w}.s."{f.keys[0]}"'
+        n = f'{nums}."{f.keys[0]}"' if nums is not None and _has_numbers(f.node) else None
+        node = _json_node(f.node, x, n, f.sql_type)
+        children.append(f'"{f.name}" := CASE WHEN {x} IS NOT NULL THEN {node} END')
+        bads += [f'{w}.s."{k}" IS NOT NULL' for k in f.keys[1:]]
+        if f.required:
+            bads.append(f"{x} IS NULL")
+    values = [f'"{f.name}" := {c}."{f.name}".v' for f in spec.fields]
+    bads += [f'coalesce({c}."{f.name}".b, {c}."{f.name}" IS NOT NULL)' for f in spec.fields]
+    final = _vb(f"struct_pack({', '.join(values)})", _any(bads))
+    return _bind(parsed, w, _bind(f"struct_pack({', '.join(children)})", c, final))
+
+
+def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
+    """STRUCT(v, b) of the JSON value `x` (its text, not NULL); `n`: its decimal leaves."""
+    first = f"left({x}, 1)"
+    if isinstance(node, Model):
+        return f"CASE WHEN {first} = '{{' THEN {_json_model(node, x, n)} ELSE {_vb(_null(sql_type), 'TRUE')} END"
+    if isinstance(node, ListOf):
+        e, i, p, z = _fresh(), _fresh(), _fresh(), _fresh()
+        elems = f"json_transform({x}, '[\"JSON\"]')"
+        en = f"{n}[{i}]" if n is not None else None
+        elem = _json_node(node.elem, e, en, sql_type[: -len("[]")])
+        pair = f"CASE WHEN {e} IS NULL THEN {_vb('NULL', 'TRUE')} ELSE {elem} END"
+        pairs = f"list_transform({elems}, lambda {e}, {i}: {pair})"
+        value = f"list_transform({p}, lambda {z}: {z}.v)"
+        bad = f"coalesce(list_bool_or(list_transform({p}, lambda {z}: {z}.b)), FALSE)"
+        listed = _bind(pairs, p, _vb(value, bad))
+        return f"CASE WHEN {first} = '[' THEN {listed} ELSE {_vb(_null(sql_type), 'TRUE')} END"
+    kind = node.kind
+    if kind == "python":
+        return _vb(_null(sql_type), "TRUE")
+    text = f"CAST({x} AS VARCHAR)"
+    if kind == "bool":
+        return _vb(f"({text} = 'true')", f"({text} NOT IN ('true', 'false'))")
+    if kind == "int":
+        v = f"TRY_CAST({text} AS {DEC})"
+        ok = f"regexp_full_match({text}, '-?[0-9]{{1,18}}')"
+        return _vb(v, f"(NOT ({ok}) OR {_bounds(node, v)})")
+    if kind == "decimal":
+        assert n is not None
+        number = f"regexp_full_match({text}, '-?[0-9][0-9.eE+-]*')"
+        string = f"({first} = '\"' AND regexp_full_match(json_extract_string({x}, '$'), '{_DECIMAL_TEXT}'))"
+        ok = f"({number} OR {string}) AND {n} IS NOT NULL"
+        return _vb(n, f"(NOT ({ok}) OR {_bounds(node, n)})")
+    s = f"json_extract_string({x}, '$')"
+    v, bad = _string_checks(kind, s, node.values)
+    return _vb(f"CASE WHEN {first} = '\"' THEN {v} END", f"({first} <> '\"' OR {bad})")
+
+
+# ---- typed columns (Parquet, Arrow) -------------------------------------------------------
+
+
+def typed_document(
+    model: type[BaseModel], schema: pa.Schema, obj: str | None = None
+) -> tuple[list[str], str]:
+    """For a row of typed columns with this Arrow `schema` (the document's top-level parts
+    as columns, English or Chinese names; the fields of the STRUCT `obj` when given): the
+    typed parts (``<expr> AS "<part>"``) and the expression that is TRUE when the row must
+    go to the Python validator."""
+    spec = model_spec(model)
+    if spec.python:
+        return [f'{_null(f.sql_type)} AS "{f.name}"' for f in spec.fields], "TRUE"
+    fields = {schema.field(i).name: schema.field(i).type for i in range(len(schema))}
+    values, bad = _typed_fields(spec, obj, fields)
+    return [f'{v} AS "{f.name}"' for f, v in zip(spec.fields, values, strict=True)], bad
+
+
+def _typed_fields(
+    spec: Model, obj: str | None, fields: dict[str, pa.DataType]
+) -> tuple[list[str], str]:
+    """Each field's value, and whether the model is bad, for a model whose fields are
+    `obj`'s (a STRUCT value, not NULL), or the relation's columns when `obj` is None."""
+
+    def ref(k: str) -> str:
+        return f'"{k}"' if obj is None else f'{obj}."{k}"'
+
+    values, bads = [], []
+    for f in spec.fields:
+        bads += [f"{ref(k)} IS NOT NULL" for k in f.keys[1:] if k in fields]
+        t = fields.get(f.keys[0])
+        if t is None or pa.types.is_null(t):
+            values.append(_null(f.sql_type))
+            if f.required:
+                bads.append("TRUE")
+            continue
+        x = ref(f.keys[0])
+        v, b = _typed_node(f.node, x, t, f.sql_type)
+        values.append(v)
+        if f.required:
+            bads.append(f"{x} IS NULL")
+        if b != "FALSE":
+            bads.append(f"({x} IS NOT NULL AND coalesce({b}, TRUE))")
+    return values, _any(bads)
+
+
+def _typed_node(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str, str]:
+    """(value, bad) of a typed value `x` of Arrow type `t`; both meaningful where `x` is not
+    NULL."""
+    wrong = _null(sql_type), "TRUE"
+    if isinstance(node, Model):
+        if not pa.types.is_struct(t):
+            return wrong
+        sub = {t.field(i).name: t.field(i).type for i in range(t.num_fields)}
+        values, bad = _typed_fields(node, x, sub)
+        names = [f.name for f in node.fields]
+        struct = ", ".join(f'"{n}" := {v}' for n, v in zip(names, values, strict=True))
+        return f"CASE WHEN {x} IS NOT NULL THEN struct_pack({struct}) END", bad
+    if isinstance(node, ListOf):
+        if not (pa.types.is_list(t) or pa.types.is_large_list(t)):
+            return wrong
+        e = _fresh()
+        ev, eb = _typed_node(node.elem, e, t.value_type, sql_type[: -len("[]")])
+        value = f"list_transform({x}, lambda {e}: {ev})"
+        elem_bad = f"{e} IS NULL OR coalesce({eb}, TRUE)"
+        return value, f"coalesce(list_bool_or(list_transform({x}, lambda {e}: {elem_bad})), FALSE)"
+    kind = node.kind
+    is_text = pa.types.is_string(t) or pa.types.is_large_string(t)
+    is_int = pa.types.is_integer(t)
+    if kind == "python":
+        return wrong
+    if kind == "bool":
+        return (x, "FALSE") if pa.types.is_boolean(t) else wrong
+    if kind == "int":
+        if not is_int:
+            return wrong
+        v = f"TRY_CAST({x} AS {DEC})"
+        return v, f"({v} IS NULL OR {_bounds(node, v)})"
+    if kind == "decimal":
+        v = f"TRY_CAST({x} AS {DEC})"
+        if pa.types.is_decimal(t) or is_int:
+            exact = f" OR {v} <> {x}" if pa.types.is_decimal(t) and t.scale > 10 else ""
+            return v, f"({v} IS NULL{exact} OR {_bounds(node, v)})"
+        if is_text:
+            ok = f"regexp_full_match({x}, '{_DECIMAL_TEXT}') AND {v} IS NOT NULL"
+            return v, f"(NOT ({ok}) OR {_bounds(node, v)})"
+        return wrong
+    if kind == "date" and (pa.types.is_date32(t) or pa.types.is_date64(t)):
+        v = f"CAST({x} AS DATE)"
+        return v, f"NOT ({v} BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')"
+    if not is_text:
+        return wrong
+    return _string_checks(kind, x, node.values)
