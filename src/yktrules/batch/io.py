@@ -177,6 +177,22 @@ def open_source(source: Any, *, batch_size: int = 10_000, fmt: str | None = None
     return Source(enumerate(source, 1), total)
 
 
+def reading(rows: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """The source's rows; a source that fails is an InputError saying after which row."""
+    n = 0
+    try:
+        for row in rows:
+            n = row[0]
+            yield row
+    except InputError:
+        raise
+    except Exception as e:
+        raise InputError(
+            f"读取输入时出错（第 {n} 行之后）/ cannot read the input after row {n}: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+
+
 def _jsonl(path: Path) -> Source:
     """Raw byte lines, as they are (decoded row by row: a bad line is an error row)."""
     try:
@@ -322,10 +338,9 @@ def message_digits(texts: pa.Array) -> list[bool]:
 
 
 class JsonlWriter:
-    """One JSON object a line.  Screened rows arrive with their decisions already as JSON
-    text (made by DuckDB) and are only concatenated here.  Messages are masked
-    (:func:`yktrules.facts.privacy.mask_row`) unless `unmask`: a row that may hold an ID or card
-    number is decoded, masked and written as the Python engine writes it."""
+    """One JSON object a line, in the one byte format of :func:`dumps`.  Rows come whole
+    (:meth:`row`, masked here unless `unmask`) or as finished lines (:meth:`lines`, from the
+    DuckDB engine, which masks as it goes)."""
 
     def __init__(self, f: IO[str], *, unmask: bool = False):
         self.f = f
@@ -335,19 +350,11 @@ class JsonlWriter:
         """A whole row (an error row, or any row of the Python engine)."""
         if not self.unmask and _row_may_hold_pii(row):
             row = mask_row(row)
-        self.f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.f.write(dumps(row) + "\n")
 
-    def screened(self, line: int, app: Any, decisions: str, pii: bool | None = None) -> None:
-        """A row of decisions as JSON text; `pii`: whether a message may hold an ID or card
-        number (:func:`message_digits`, which the runner applies a batch at a time), found
-        here when None."""
-        if pii is None and not self.unmask:
-            pii = message_digits(pa.array([decisions]))[0]
-        if not self.unmask and pii:
-            self.row({"line": line, "application": app, "decisions": json.loads(decisions)})
-            return
-        app_json = json.dumps(app, ensure_ascii=False)
-        self.f.write(f'{{"line": {line}, "application": {app_json}, "decisions": {decisions}}}\n')
+    def lines(self, lines: list[str]) -> None:
+        if lines:
+            self.f.write("\n".join(lines) + "\n")
 
     def close(self) -> None:
         self.f.flush()
@@ -405,6 +412,44 @@ def mask_table(table: pa.Table) -> pa.Table:
         return table
     rows = [mask_row(r) for r in table.to_pylist()]
     return pa.Table.from_pylist(rows, schema=table.schema)
+
+
+def document(d: Mapping[str, Any]) -> dict[str, Any]:
+    """A decision as an Arrow struct gives it (every key, ``as_of`` a date) as
+    ``Decision.to_dict()`` gives it."""
+    out = {k: d[k] for k in DECISION_TYPE.names if k not in ("amount_missing", "amount_errors")}
+    out["as_of"] = d["as_of"].isoformat() if isinstance(d["as_of"], date) else d["as_of"]
+    out["unknown"] = [{k: v for k, v in u.items() if k != "errors" or v} for u in d["unknown"]]
+    if d.get("amount_missing") is not None:
+        out["amount_missing"] = d["amount_missing"]
+    if d.get("amount_errors"):
+        out["amount_errors"] = d["amount_errors"]
+    return out
+
+
+def batch_table(b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]]) -> pa.Table:
+    """A DuckDB engine's output batch as a table with :data:`OUTPUT_SCHEMA`, the rows
+    Python finished (by position) in their places."""
+    n = b.num_rows
+    decisions = b.column("__out").cast(pa.list_(DECISION_TYPE))
+    table = pa.Table.from_arrays(
+        [
+            b.column("__line"),
+            b.column("__app").cast(pa.string()),
+            pa.nulls(n, ERROR_TYPE),
+            decisions,
+        ],
+        schema=OUTPUT_SCHEMA,
+    )
+    if not finished:
+        return table
+    import numpy as np
+
+    extra = rows_table([finished[i] for i in sorted(finished)])
+    order = np.arange(n)
+    for k, i in enumerate(sorted(finished)):
+        order[i] = n + k
+    return pa.concat_tables([table, extra]).take(pa.array(order))
 
 
 def application_text(app: Any) -> str | None:

@@ -16,7 +16,6 @@ Python needs to: the row itself (it failed the SQL validation) or why no policy 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +25,9 @@ from .. import ir
 from ..ir import regions
 from ..ir.values import Unknown
 from ..sql.compiler import as_of_column, literal, sql_type
-from ..sql.decisions import PolicySQL, layered
+from ..sql.decisions import PolicySQL, decision_type, layered
 from ..sql.dialects.duckdb import DUCKDB, Dialect
-from ..sql.validation import NUMS, json_columns, json_document, typed_document
+from ..sql.validation import json_columns, json_document, typed_document
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -140,8 +139,10 @@ def build(
     output: str,
     dialect: Dialect = DUCKDB,
 ) -> Plan:
-    """The run's query over `relation` (columns ``__line`` and ``__text`` for JSON text, or
-    ``__line`` and the document's parts, typed as `schema`)."""
+    """The run's query over `relation`: for a ``json`` source its columns are ``__line``,
+    ``__text`` (a JSON Lines line) and ``__error`` (the row's error row as JSON text, when
+    the line could not even be read); for a ``typed`` one ``__line`` and the document's
+    parts as columns of the Arrow `schema`."""
     named = named_regions(ps)
     cls = classes(named)
     keys = list(cls)
@@ -150,39 +151,45 @@ def build(
     uses = _uses(ps, cls, changes, item, all_items)
     d = dialect
     model = ps.validation_schema
-    # layer 1: the typed document and whether the SQL accepts it
+    # layer 1: the typed document, whether the SQL accepts it, and the row as it came
     if source == "json":
         rel = layered(relation, [json_columns(model, "__text")])
         doc = json_document(model, "__text")
-        rel = f"(SELECT * EXCLUDE ({NUMS}), {doc} AS __d FROM {rel})"
-        parts = [f'__d.v."{f}" AS "{f}"' for f in _parts(model)]
-        ok = "NOT __d.b"
-        raw = "__text"
-        rel = f"(SELECT __line, {ok} AS __ok, CASE WHEN NOT ({ok}) THEN {raw} END AS __raw, {', '.join(parts)} FROM {rel})"
+        rel = f"(SELECT __line, __text, __error, {doc} AS __d FROM {rel})"
+        typed = ", ".join(f"__d.v.{d.ident(f)} AS {d.ident(f)}" for f in _parts(model))
+        rel = (
+            f"(SELECT __line, __error, __text AS __raw, "
+            f"__error IS NULL AND NOT __d.b AS __ok, {typed} FROM {rel})"
+        )
     else:
         assert schema is not None
         names = [
             schema.field(i).name for i in range(len(schema)) if schema.field(i).name != "__line"
         ]
         src = d.struct([(n, d.ident(n)) for n in names]) if names else "NULL"
-        rel = f"(SELECT __line, {src} AS __src FROM {relation})"
-        values, bad = typed_document(model, schema, "__src")
-        rel = f"(SELECT __line, NOT {bad} AS __ok, __src, {', '.join(values)} FROM {rel})"
-        rel = f"(SELECT * EXCLUDE (__src), CASE WHEN NOT __ok THEN __src END AS __raw FROM {rel})"
+        rel = f"(SELECT __line, {src} AS __raw FROM {relation})"
+        values, bad = typed_document(model, schema, "__raw")
+        typed_cols = ", ".join(values)
+        rel = (
+            f"(SELECT __line, NULL AS __error, __raw, NOT ({bad}) AS __ok, {typed_cols} FROM {rel})"
+        )
     # layer 2: the day, the region's class and epoch, the wanted item
     day = f"DATE '{as_of.isoformat()}'" if as_of is not None else "(application).date"
-    day = f"CASE WHEN __ok THEN {day} END"
     wanted = "NULL" if all_items else (d.string_lit(item) if item else "(application).item")
     items = sorted({p.code: p.item for p in ps.policies.values()}.items())
     item_of = (
         f"[{', '.join(d.string_lit(i) for _, i in items)}]"
         f"[list_position([{', '.join(d.string_lit(c) for c, _ in items)}], __wanted)]"
     )
-    ce = f"({class_expr('(application).region', named, keys)} * {epochs} + {epoch_expr('__as_of', changes)})"
+    region = "(application).region"
+    ce = f"({class_expr(region, named, keys)} * {epochs} + {epoch_expr('__as_of', changes)})"
     rel = layered(
         rel,
         [
-            [f"{day} AS __as_of", f"CASE WHEN __ok THEN {wanted} END AS __wanted"],
+            [
+                f"CASE WHEN __ok THEN {day} END AS __as_of",
+                f"CASE WHEN __ok THEN {wanted} END AS __wanted",
+            ],
             [f"{item_of} AS __wanted_item", f"{ce} AS __ce", as_of_column()],
         ],
     )
@@ -190,11 +197,10 @@ def build(
     sqls: list[PolicySQL] = []
     env_cols: list[str] = []
     for u in uses:
-        which = f"[{', '.join(map(str, u.which))}][__ce + 1]"
-        pk = f"coalesce({which}, 0)"
+        pk = f"coalesce([{', '.join(map(str, u.which))}][__ce + 1], 0)"
         on = f"({pk} > 0 AND (__wanted IS NULL OR __wanted_item = {d.string_lit(u.policy.item)}))"
-        g = d.ident(f"__{u.prefix}on")
-        env_cols.append(f"CASE WHEN __ok THEN {on} ELSE FALSE END AS {g}")
+        guard = d.ident(f"__{u.prefix}on")
+        env_cols.append(f"coalesce(__ok AND {on}, FALSE) AS {guard}")
         ptype = _params_type(ps, u.policy, d)
         plist = [f"CAST(NULL AS {ptype})"] + [_params_literal(ps, u.policy, v, d) for v in u.params]
         env_cols.append(f"[{', '.join(plist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}params')}")
@@ -207,29 +213,25 @@ def build(
                 None,
                 d,
                 prefix=u.prefix,
-                guard=g,
+                guard=guard,
                 params_column=d.ident(f"__{u.prefix}params"),
                 version_column=f"__{u.prefix}version",
             )
         )
     rel = layered(rel, [env_cols])
-    # layers 4…: every policy's lets, values and outcomes, side by side
+    # layers 4…: every policy's lets, values, outcomes and messages, side by side
     per = [s.layers() for s in sqls]
     depth = max((len(layers) for layers in per), default=0)
-    stacked: list[list[str]] = []
-    for k in range(depth):
-        stacked.append(
-            [
-                c
-                for layers in per
-                for c in (layers[k - depth + len(layers)] if k >= depth - len(layers) else [])
-            ]
-        )
+    stacked: list[list[str]] = [[] for _ in range(depth)]
+    for layers in per:  # aligned on the last layer: a policy's lets need only the facts
+        for k, cols in enumerate(layers):
+            stacked[depth - len(layers) + k] += cols
     rel = layered(rel, stacked)
     # the output row
     guards = [d.ident(f"__{u.prefix}on") for u in uses]
     n_on = " + ".join(f"CAST({g} AS INTEGER)" for g in guards) or "0"
-    nopolicy = f"(__wanted IS NOT NULL AND ({n_on}) = 0)"
+    nopolicy = f"(__ok AND __wanted IS NOT NULL AND ({n_on}) = 0)"
+    screened = f"__ok AND NOT {nopolicy}"
     if output == "jsonl":
         docs = d.concat_ws(",", [s.json() for s in sqls])
         app = d.json_string("(application).id")
@@ -237,28 +239,31 @@ def build(
             f"'{{\"line\":' || CAST(__line AS VARCHAR) || ',\"application\":' || {app} || "
             f"',\"decisions\":[' || {docs} || ']}}'"
         )
-        out = f"CASE WHEN __ok AND NOT {nopolicy} THEN {line} END AS __out"
     else:
         structs = [s.struct() for s in sqls]
-        lst = (
-            f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)" if structs else "[]"
+        line = (
+            f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)"
+            if structs
+            else f"CAST([] AS {decision_type(d)}[])"
         )
-        out = f"CASE WHEN __ok AND NOT {nopolicy} THEN {lst} END AS __out"
-    app_id = "CASE WHEN __ok THEN (application).id END AS __app"
-    pii = _pii(sqls) or "FALSE"
-    select = (
-        f"SELECT __line, __ok, __raw, {app_id}, {nopolicy} AS __nopolicy, __wanted, "
-        f"(application).region AS __region, __as_of, {out}, ({pii}) AS __pii FROM {rel}"
+    pii = " OR ".join(f"({g} AND ({s.personal()}))" for g, s in zip(guards, sqls, strict=True))
+    outcomes = [f"{d.ident(f'__{u.prefix}outcome')} AS {d.ident(f'__{u.prefix}o')}" for u in uses]
+    select = ", ".join(
+        [
+            "__line",
+            "__error",
+            f"CASE WHEN NOT ({screened}) THEN __raw END AS __raw",
+            "CASE WHEN __ok THEN (application).id END AS __app",
+            f"CASE WHEN {screened} THEN {line} END AS __out",
+            f"coalesce({pii or 'FALSE'}, FALSE) AS __pii",
+            *outcomes,
+        ]
     )
-    return Plan(select, uses, keys, source)
+    return Plan(f"SELECT {select} FROM {rel}", uses, keys, source)
 
 
 def _parts(model: Any) -> list[str]:
     return list(model.model_fields)
-
-
-def _pii(sqls: list[PolicySQL]) -> str:
-    return ""
 
 
 def _params_type(ps: PolicySet, policy: ir.CheckedPolicy, d: Dialect) -> str:
@@ -320,7 +325,3 @@ def _uses(
             )
         )
     return uses
-
-
-def _unused(x: Iterable[Any]) -> None:  # pragma: no cover
-    del x, AS_OF_YMD

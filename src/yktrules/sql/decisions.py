@@ -220,7 +220,8 @@ class PolicySQL:
         for k, r in self.rules:
             shown = f"{self._fires(k, r)} OR {self.col(f'r{k}')} IS NULL"
             out.append(
-                f"CASE WHEN {self._when(f'({shown})')} THEN {message(self.c, r)} END AS {self.col(f't{k}')}"
+                f"CASE WHEN {self._when(f'({shown})')} THEN {message(self.c, r)} END "
+                f"AS {self.col(f't{k}')}"
             )
         return out
 
@@ -252,7 +253,7 @@ class PolicySQL:
 
     def struct(self) -> str:
         """The decision document as a STRUCT (:func:`decision_type`)."""
-        d, c, m, p, col = self.d, self.c, self.m, self.policy, self.col
+        d, m, p, col = self.d, self.m, self.policy, self.col
         reasons: list[tuple[str, str]] = []
         unknown: list[tuple[str, str]] = []
         for k, r in self.rules:
@@ -300,7 +301,7 @@ class PolicySQL:
     def json(self) -> str:
         """The decision document as JSON text, byte for byte as the Python engine writes
         ``Decision.to_dict()`` (compact separators, non-ASCII as it is)."""
-        d, c, m, p, col = self.d, self.c, self.m, self.policy, self.col
+        d, m, p, col = self.d, self.m, self.policy, self.col
         lit = d.string_lit
         reasons, unknown = [], []
         for k, r in self.rules:
@@ -315,7 +316,8 @@ class PolicySQL:
             if fails:
                 errs = _errors(d, col(f"m{k}"), fails)
                 key = lit(',"errors":')
-                errors = f" || CASE WHEN {d.length(errs)} > 0 THEN {key} || {d.json_list(errs)} ELSE '' END"
+                listed = d.json_list(errs)
+                errors = f" || CASE WHEN {d.length(errs)} > 0 THEN {key} || {listed} ELSE '' END"
             paths = d.json_list(_paths(d, col(f"m{k}"), fails))
             item = " || ".join(
                 [lit(head + ',"missing":'), paths, lit(',"message":'), text, lit(source)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import attrs
 
 from .. import ir
+from ..ir.values import Unknown
 from .compiler import Compiler, UnsupportedError, builtin
 
 DIVISION_BY_ZERO = "除数为零 / division by zero"
@@ -37,10 +38,16 @@ class Missing:
         return self.d.list_lit([self.d.string_lit(p) for p in paths])
 
     def cat(self, parts: list[str]) -> str:
-        return self.d.concat_lists(parts, self.d.string)
+        empty = self.lit()
+        kept = [p for p in parts if p != empty]  # nothing is missing there: leave it out
+        return self.d.concat_lists(kept, self.d.string) if kept else empty
 
     def if_null(self, n: ir.Node) -> str:
         """The node's missing paths where it is unknown, else an empty list."""
+        if isinstance(n, ir.AsOf | ir.PolicyAttr | ir.ListLit) or (
+            isinstance(n, ir.Const) and n.value is not None and not isinstance(n.value, Unknown)
+        ):
+            return self.lit()  # never unknown
         return f"(CASE WHEN ({self.c.expr(n)}) IS NULL THEN {self.of(n)} ELSE {self.lit()} END)"
 
     def let_column(self, index: int) -> str:

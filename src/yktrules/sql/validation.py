@@ -247,7 +247,8 @@ def _string_checks(kind: str, s: str, values: tuple[str, ...]) -> tuple[str, str
         return s, f"NOT regexp_matches({s}, '{_NOT_BLANK}')"
     if kind == "date":
         d = f"TRY_CAST({s} AS DATE)"
-        ok = f"regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {s} >= '0001' AND {d} IS NOT NULL"
+        shape = f"regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+        ok = f"{shape} AND {s} >= '0001' AND {d} IS NOT NULL"
         return d, f"NOT ({ok})"
     raise ValueError(kind)
 
@@ -346,7 +347,8 @@ def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
     """STRUCT(v, b) of the JSON value `x` (its text, not NULL); `n`: its decimal leaves."""
     first = f"left({x}, 1)"
     if isinstance(node, Model):
-        return f"CASE WHEN {first} = '{{' THEN {_json_model(node, x, n)} ELSE {_vb(_null(sql_type), 'TRUE')} END"
+        wrong = _vb(_null(sql_type), "TRUE")
+        return f"CASE WHEN {first} = '{{' THEN {_json_model(node, x, n)} ELSE {wrong} END"
     if isinstance(node, ListOf):
         e, i, p, z = _fresh(), _fresh(), _fresh(), _fresh()
         elems = f"json_transform({x}, '[\"JSON\"]')"
@@ -371,7 +373,8 @@ def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
     if kind == "decimal":
         assert n is not None
         number = f"regexp_full_match({text}, '-?[0-9][0-9.eE+-]*')"
-        string = f"({first} = '\"' AND regexp_full_match(json_extract_string({x}, '$'), '{_DECIMAL_TEXT}'))"
+        digits = f"regexp_full_match(json_extract_string({x}, '$'), '{_DECIMAL_TEXT}')"
+        string = f"({first} = '\"' AND {digits})"
         ok = f"({number} OR {string}) AND {n} IS NOT NULL"
         return _vb(n, f"(NOT ({ok}) OR {_bounds(node, n)})")
     s = f"json_extract_string({x}, '$')"
