@@ -274,19 +274,18 @@ def _decision(message: str, version: str = "sha256:abc") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("unmask", [False, True])
-def test_jsonl_writer_screened_rows_as_the_python_rows(unmask: bool) -> None:
-    """A DuckDB row (decisions as JSON text) and the same Python row are written alike."""
+def test_jsonl_writer_rows_are_masked_in_the_one_byte_format(unmask: bool) -> None:
+    """A row is written as `dumps` writes it (the format of every engine), its messages
+    masked unless unmasked; a finished line is written as it is."""
     version = "sha256:" + "1234567890123456" * 4
     for message in (f"证号{ID}", "没有证号", CARD):
         decisions = [_decision(message, version)]
+        row = {"line": 3, "application": "A", "decisions": decisions}
         a, b = io.StringIO(), io.StringIO()
-        sql_io.JsonlWriter(a, unmask=unmask).row(
-            {"line": 3, "application": "A", "decisions": decisions}
-        )
-        sql_io.JsonlWriter(b, unmask=unmask).screened(
-            3, "A", json.dumps(decisions, ensure_ascii=False)
-        )
-        assert a.getvalue() == b.getvalue()
+        sql_io.JsonlWriter(a, unmask=unmask).row(row)
+        assert a.getvalue() == sql_io.dumps(row if unmask else mask_row(row)) + "\n"
+        sql_io.JsonlWriter(b, unmask=unmask).lines([sql_io.dumps(row)])
+        assert b.getvalue() == sql_io.dumps(row) + "\n"
         got = json.loads(a.getvalue())["decisions"][0]
         assert got["version"] == version
         assert got["reasons"][0]["message"] == (message if unmask else mask_text(message))

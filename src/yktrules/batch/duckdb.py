@@ -202,7 +202,9 @@ class Run:
         done = pc.invert(pc.is_null(out))
         s.rows += b.num_rows - len(rows)
         s.screened += b.num_rows - len(rows)
-        for r in rows.values():
+        for i, r in rows.items():
+            if not self.unmask and io.row_may_hold_pii(r):
+                rows[i] = mask_row(r)
             self._tally(r)
         keep = pc.and_(done, pc.invert(need))
         for u in self.plan.uses:

@@ -303,7 +303,7 @@ def _digits(text: Any) -> bool:
     return isinstance(text, str) and len(text) >= 16 and LONG_DIGITS.search(text) is not None
 
 
-def _row_may_hold_pii(row: Mapping[str, Any]) -> bool:
+def row_may_hold_pii(row: Mapping[str, Any]) -> bool:
     """Whether :func:`yktrules.facts.privacy.mask_row` may change a result row: one of its
     messages holds 16 digits in a row (or a decision has a trace)."""
     err = row.get("error")
@@ -348,7 +348,7 @@ class JsonlWriter:
 
     def row(self, row: dict[str, Any]) -> None:
         """A whole row (an error row, or any row of the Python engine)."""
-        if not self.unmask and _row_may_hold_pii(row):
+        if not self.unmask and row_may_hold_pii(row):
             row = mask_row(row)
         self.f.write(dumps(row) + "\n")
 

@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from ..roster.io import FORMATS, InputError, write_table
-from ..synth.applications import population, write_jsonl
+from ..synth.applications import population, write_jsonl, write_parquet
 from ..synth.roster import AUDITS, Standard, synth_roster
 from ..synth.standards import load_standards
 from .support import fail
@@ -42,7 +42,8 @@ from .support import fail
     "--out",
     "out",
     type=click.Path(dir_okay=False, writable=True),
-    help="write to this file (default: standard output)",
+    help="write to this file: JSON Lines, or Parquet by a .parquet suffix (default: standard "
+    "output)",
 )
 @click.option(
     "--unknown",
@@ -59,7 +60,10 @@ def synth_command(size: int, seed: int, out: str | None, p_unknown: float) -> No
             sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return
     try:
-        n = write_jsonl(out, size, seed, p_unknown)
+        if out.lower().endswith((".parquet", ".pq")):  # typed: what a batch reads fastest
+            n = write_parquet(out, size, seed, p_unknown)
+        else:
+            n = write_jsonl(out, size, seed, p_unknown)
     except OSError as e:
         click.echo(f"无法写入 / cannot write {out}: {e.strerror or e}", err=True)
         sys.exit(2)

@@ -52,7 +52,7 @@ def render(c: Compiler, n: ir.Node) -> str:
         text = f"CASE WHEN ({v}) THEN '是' ELSE '否' END"
     elif t == T.NUMBER:
         cents = c.d.to_text(f"CAST(round({v}, 2) AS DECIMAL(38,2))")
-        stripped = f"rtrim(rtrim({cents}, '0'), '.')"  # cents always has two decimals
+        stripped = c.d.rtrim(c.d.rtrim(cents, "'0'"), "'.'")  # cents always has two decimals
         text = f"CASE WHEN round({v}, 2) = 0 THEN '0' ELSE {stripped} END"
     elif t == T.DATE:
         text = c.d.to_text(v)

@@ -475,3 +475,35 @@ def _typed_node(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str,
     if not is_text:
         return wrong
     return _string_checks(kind, x, node.values)
+
+
+# ---- the Parquet / Arrow schema the checks read without Python --------------------------
+
+_ARROW_LEAVES: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "enum": pa.string(),
+    "region": pa.string(),
+    "id": pa.string(),
+    "text": pa.string(),
+    "bool": pa.bool_(),
+    "decimal": pa.decimal128(38, 10),
+    "int": pa.int64(),
+    "date": pa.date32(),
+    "python": pa.string(),
+}
+
+
+def arrow_schema(model: type[BaseModel]) -> pa.Schema:
+    """The Arrow (and Parquet) schema of facts documents that a batch validates entirely in
+    SQL: the document's parts as columns, English names, decimals as ``decimal128(38, 10)``,
+    whole numbers as ``int64``, dates as ``date32``."""
+    spec = model_spec(model)
+    return pa.schema([pa.field(f.name, _arrow_type(f.node)) for f in spec.fields])
+
+
+def _arrow_type(node: Node) -> pa.DataType:
+    if isinstance(node, Leaf):
+        return _ARROW_LEAVES[node.kind]
+    if isinstance(node, ListOf):
+        return pa.list_(_arrow_type(node.elem))
+    return pa.struct([pa.field(f.name, _arrow_type(f.node)) for f in node.fields])

@@ -52,7 +52,7 @@ from .people import (
     relations,
 )
 
-__all__ = ["NEIJIANG", "REGIONS", "application", "population", "write_jsonl"]
+__all__ = ["NEIJIANG", "REGIONS", "application", "population", "write_jsonl", "write_parquet"]
 
 #: Neijiang's districts and counties: 市中区, 东兴区, 威远县, 资中县, 隆昌市.
 NEIJIANG = ("511002", "511011", "511024", "511025", "511083")
@@ -358,6 +358,37 @@ def population(size: int, seed: int = 0, p_unknown: float = 0.03) -> Iterator[di
     r = random.Random(seed)
     for n in range(size):
         yield application(r, n, p_unknown)
+
+
+def write_parquet(path: str | Path, size: int, seed: int = 0, p_unknown: float = 0.03) -> int:
+    """Write `population(size, seed, p_unknown)` to `path` as Parquet with the schema a
+    batch validates in SQL (:func:`yktrules.sql.validation.arrow_schema`): the documents of
+    :func:`write_jsonl`, typed (written as JSON Lines first, then converted by DuckDB).
+    Returns the number of rows written."""
+    import tempfile
+
+    import duckdb
+
+    from ..facts.models import Application
+    from ..sql.validation import arrow_schema
+
+    with tempfile.TemporaryDirectory(prefix="yktrules-synth-") as tmp:
+        jsonl = Path(tmp) / "population.jsonl"
+        count = write_jsonl(jsonl, size, seed, p_unknown)
+        con = duckdb.connect()
+        try:
+            empty = con.from_arrow(arrow_schema(Application).empty_table())
+            types = dict(zip(empty.columns, (str(t) for t in empty.types), strict=True))
+            columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
+            target = str(path).replace("'", "''")
+            con.execute(
+                f"COPY (SELECT * FROM read_json(?, format = 'newline_delimited', "
+                f"columns = {columns})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)",
+                [str(jsonl)],
+            )
+        finally:
+            con.close()
+    return count
 
 
 def write_jsonl(path: str | Path, size: int, seed: int = 0, p_unknown: float = 0.03) -> int:

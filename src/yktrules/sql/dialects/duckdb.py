@@ -116,6 +116,10 @@ class Dialect:
     def to_text(self, x: str) -> str:
         return f"CAST({x} AS VARCHAR)"
 
+    def rtrim(self, s: str, chars: str) -> str:
+        """`s` without the trailing characters of `chars` (a string literal)."""
+        return f"rtrim({s}, {chars})"
+
     # ---------------------------------------------------------------- JSON text
     def json_string(self, s: str) -> str:
         """The JSON text of a string, as yktrules writes JSON Lines (``batch.io.dumps``:

@@ -48,6 +48,9 @@ _TWICE = f"CAST(2{SCALE[1:]} AS DECIMAL(11,0))"  # 2 * 10**10
 class SparkDialect(Dialect):
     """Spark SQL (``spark.sql``), for :func:`yktrules.sql.compile_decisions`."""
 
+    def rtrim(self, s: str, chars: str) -> str:
+        return f"TRIM(TRAILING {chars} FROM {s})"
+
     name = "spark"
     string = "STRING"
 
