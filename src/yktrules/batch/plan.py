@@ -158,21 +158,20 @@ def build(
         rel = f"(SELECT __line, __text, __error, {doc} AS __d FROM {rel})"
         typed = ", ".join(f"__d.v.{d.ident(f)} AS {d.ident(f)}" for f in _parts(model))
         rel = (
-            f"(SELECT __line, __error, __text AS __raw, "
+            f"(SELECT __line, __error, __text, "
             f"__error IS NULL AND NOT __d.b AS __ok, {typed} FROM {rel})"
         )
+        raw = "__text"
     else:
         assert schema is not None
-        names = [
-            schema.field(i).name for i in range(len(schema)) if schema.field(i).name != "__line"
-        ]
-        src = d.struct([(n, d.ident(n)) for n in names]) if names else "NULL"
-        rel = f"(SELECT __line, {src} AS __raw FROM {relation})"
-        values, bad = typed_document(model, schema, "__raw")
+        names = [n for n in schema.names if n != "__line"]
+        renamed = ", ".join(f"{d.ident(n)} AS {d.ident('__src_' + n)}" for n in names)
+        rel = f"(SELECT __line{', ' if names else ''}{renamed} FROM {relation})"
+        values, bad = typed_document(model, schema, "__src_")
         typed_cols = ", ".join(values)
-        rel = (
-            f"(SELECT __line, NULL AS __error, __raw, NOT ({bad}) AS __ok, {typed_cols} FROM {rel})"
-        )
+        rel = f"(SELECT *, NULL AS __error, NOT ({bad}) AS __ok, {typed_cols} FROM {rel})"
+        # the row as it came, for Python: built only where Python needs it
+        raw = d.struct([(n, d.ident("__src_" + n)) for n in names]) if names else "NULL"
     # layer 2: the day, the region's class and epoch, the wanted item
     day = f"DATE '{as_of.isoformat()}'" if as_of is not None else "(application).date"
     wanted = "NULL" if all_items else (d.string_lit(item) if item else "(application).item")
@@ -252,7 +251,7 @@ def build(
         [
             "__line",
             "__error",
-            f"CASE WHEN NOT ({screened}) THEN __raw END AS __raw",
+            f"CASE WHEN NOT ({screened}) THEN {raw} END AS __raw",
             "CASE WHEN __ok THEN (application).id END AS __app",
             f"CASE WHEN {screened} THEN {line} END AS __out",
             f"coalesce({pii or 'FALSE'}, FALSE) AS __pii",

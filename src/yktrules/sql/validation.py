@@ -114,9 +114,20 @@ def model_spec(model: type[BaseModel]) -> Model:
         node = _node(info.annotation, tuple(info.metadata))
         if info.default is not None and not info.is_required():
             node = _PYTHON  # a default other than None: absent is not unknown
-        typ = field_type(rec.fields[name].type)
+        # whole numbers stay BIGINT (a STRUCT of typed columns is then used as it is)
+        typ = _int_type(node) or field_type(rec.fields[name].type)
         fields.append(FieldSpec(name, tuple(keys), info.is_required(), node, typ))
     return Model(tuple(fields), python)
+
+
+def _int_type(node: Node) -> str | None:
+    """The SQL type of a field of whole numbers (or a list of them), else None."""
+    if isinstance(node, Leaf) and node.kind == "int":
+        return "BIGINT"
+    if isinstance(node, ListOf):
+        inner = _int_type(node.elem)
+        return None if inner is None else inner + "[]"
+    return None
 
 
 def _node(ann: Any, meta: tuple[Any, ...] = ()) -> Node:
@@ -237,12 +248,12 @@ def _string_checks(kind: str, s: str, values: tuple[str, ...]) -> tuple[str, str
             s,
             f"NOT (regexp_full_match({s}, '[0-9]{{6}}') AND substr({s}, 1, 2) IN {_PROVINCES})",
         )
-    if kind == "id":
+    if kind == "id":  # a lowercase check letter (made upper case by the model) goes to Python
         ok = (
-            f"regexp_full_match({s}, '[0-9]{{17}}[0-9Xx]') AND "
-            f"upper(substr({s}, 18, 1)) = {_check_digit(s)}"
+            f"regexp_full_match({s}, '[0-9]{{17}}[0-9X]') AND "
+            f"substr({s}, 18, 1) = {_check_digit(s)}"
         )
-        return f"(substr({s}, 1, 17) || upper(substr({s}, 18, 1)))", f"NOT ({ok})"
+        return s, f"NOT ({ok})"
     if kind == "text":
         return s, f"NOT regexp_matches({s}, '{_NOT_BLANK}')"
     if kind == "date":
@@ -367,7 +378,7 @@ def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
     if kind == "bool":
         return _vb(f"({text} = 'true')", f"({text} NOT IN ('true', 'false'))")
     if kind == "int":
-        v = f"TRY_CAST({text} AS {DEC})"
+        v = f"TRY_CAST({text} AS BIGINT)"
         ok = f"regexp_full_match({text}, '-?[0-9]{{1,18}}')"
         return _vb(v, f"(NOT ({ok}) OR {_bounds(node, v)})")
     if kind == "decimal":
@@ -386,28 +397,28 @@ def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
 
 
 def typed_document(
-    model: type[BaseModel], schema: pa.Schema, obj: str | None = None
+    model: type[BaseModel], schema: pa.Schema, prefix: str = ""
 ) -> tuple[list[str], str]:
     """For a row of typed columns with this Arrow `schema` (the document's top-level parts
     as columns, English or Chinese names; the fields of the STRUCT `obj` when given): the
     typed parts (``<expr> AS "<part>"``) and the expression that is TRUE when the row must
-    go to the Python validator."""
+    go to the Python validator.  The columns are read as ``"<prefix><name>"``."""
     spec = model_spec(model)
     if spec.python:
         return [f'{_null(f.sql_type)} AS "{f.name}"' for f in spec.fields], "TRUE"
     fields = {schema.field(i).name: schema.field(i).type for i in range(len(schema))}
-    values, bad = _typed_fields(spec, obj, fields)
+    values, bad = _typed_fields(spec, None, fields, prefix)
     return [f'{v} AS "{f.name}"' for f, v in zip(spec.fields, values, strict=True)], bad
 
 
 def _typed_fields(
-    spec: Model, obj: str | None, fields: dict[str, pa.DataType]
+    spec: Model, obj: str | None, fields: dict[str, pa.DataType], prefix: str = ""
 ) -> tuple[list[str], str]:
     """Each field's value, and whether the model is bad, for a model whose fields are
     `obj`'s (a STRUCT value, not NULL), or the relation's columns when `obj` is None."""
 
     def ref(k: str) -> str:
-        return f'"{k}"' if obj is None else f'{obj}."{k}"'
+        return f'"{prefix}{k}"' if obj is None else f'{obj}."{k}"'
 
     values, bads = [], []
     for f in spec.fields:
@@ -430,7 +441,14 @@ def _typed_fields(
 
 def _typed_node(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str, str]:
     """(value, bad) of a typed value `x` of Arrow type `t`; both meaningful where `x` is not
-    NULL."""
+    NULL.  Where `t` is the type :func:`arrow_schema` gives, the value is `x` itself."""
+    v, bad = _typed_value(node, x, t, sql_type)
+    if t.equals(_arrow_type(node)):
+        return x, bad
+    return v, bad
+
+
+def _typed_value(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str, str]:
     wrong = _null(sql_type), "TRUE"
     if isinstance(node, Model):
         if not pa.types.is_struct(t):
@@ -458,7 +476,7 @@ def _typed_node(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str,
     if kind == "int":
         if not is_int:
             return wrong
-        v = f"TRY_CAST({x} AS {DEC})"
+        v = f"TRY_CAST({x} AS BIGINT)"
         return v, f"({v} IS NULL OR {_bounds(node, v)})"
     if kind == "decimal":
         v = f"TRY_CAST({x} AS {DEC})"
