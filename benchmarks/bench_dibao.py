@@ -13,7 +13,9 @@ own), one after the other:
   rules three-valued, the outcome, the rule names of the reasons and of the unknown rules
   and the amount, writes Parquet.  No validation, no messages.
 - ``yktrules``: ``screen_to_file(..., item="SC-MZ-001", engine="duckdb")`` to Parquet:
-  validation of every row, full decision documents (messages, missing facts, version).
+  validation of every row; by default the compact layout (one row per decision: outcome,
+  amount, the names of the reason and unknown rules, version), with ``--layout documents``
+  the whole documents (messages, missing facts).
 - ``python``: the Python engine on the first ``--python-rows`` rows (rows/s only).
 
 Then the two Parquet outputs are compared row by row (outcome, reasons, unknown rules,
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,14 @@ FROM o
 """
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def child(args: argparse.Namespace) -> None:
     """One contender, in this process: prints its figures as JSON."""
     t0 = time.perf_counter()
@@ -154,11 +163,17 @@ def child(args: argparse.Namespace) -> None:
             src = pq.read_table(src).slice(0, args.python_rows)
             t0 = time.perf_counter()
         s = screen_to_file(
-            ps, src, args.out, item="SC-MZ-001", engine=args.child_engine, format="parquet"
+            ps,
+            src,
+            args.out,
+            item="SC-MZ-001",
+            engine=args.child_engine,
+            format="parquet",
+            layout=args.layout,
         )
         rows, decisions = s.rows, sum(s.decisions.values())
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     print(json.dumps({"seconds": seconds, "rows": rows, "decisions": decisions, "peak_mb": peak}))
 
 
@@ -177,6 +192,8 @@ def run_child(args: argparse.Namespace, who: str, engine: str, out: Path) -> dic
         str(out),
         "--python-rows",
         str(args.python_rows),
+        "--layout",
+        args.layout,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -188,14 +205,18 @@ def compare(hand: Path, ours: Path) -> int:
     import duckdb
 
     con = duckdb.connect()
+    names = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM '{ours}'").fetchall()]
+    if "decisions" in names:  # whole documents
+        y = f"""SELECT line, d.outcome AS outcome,
+            list_transform(d.reasons, x -> x.rule) AS reasons,
+            list_transform(d.unknown, x -> x.rule) AS unknown,
+            CAST(d.amount AS DECIMAL(38,2)) AS amount
+          FROM (SELECT line, decisions[1] AS d FROM '{ours}' WHERE error IS NULL)"""
+    else:  # one short row per decision
+        y = f"""SELECT line, outcome, reasons, unknown, amount FROM '{ours}'
+          WHERE error_type IS NULL"""
     q = f"""
-    WITH y AS (
-      SELECT line, d.outcome AS outcome,
-        list_transform(d.reasons, x -> x.rule) AS reasons,
-        list_transform(d.unknown, x -> x.rule) AS unknown,
-        CAST(d.amount AS DECIMAL(38,2)) AS amount
-      FROM (SELECT line, decisions[1] AS d FROM '{ours}' WHERE error IS NULL)
-    )
+    WITH y AS ({y})
     SELECT count(*) FROM '{hand}' h FULL JOIN y USING (line)
     WHERE h.outcome IS DISTINCT FROM y.outcome OR h.reasons IS DISTINCT FROM y.reasons
       OR h.unknown IS DISTINCT FROM y.unknown OR h.amount IS DISTINCT FROM y.amount
@@ -212,6 +233,13 @@ def main() -> None:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-engine", default="duckdb", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--layout",
+        choices=["documents", "decisions"],
+        default="decisions",
+        help="yktrules' Parquet: one short row per decision (as the baseline writes), or "
+        "the whole documents",
+    )
     args = ap.parse_args()
     args.work = args.work or Path(tempfile.mkdtemp(prefix="yktrules-bench-"))
     args.work.mkdir(parents=True, exist_ok=True)

@@ -19,12 +19,13 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..facts.privacy import LONG_DIGITS, mask_row
+from ..facts.privacy import LONG_DIGITS, mask_row, mask_text
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -94,6 +95,29 @@ OUTPUT_SCHEMA = pa.schema(
         ("decisions", pa.list_(DECISION_TYPE)),
     ]
 )
+
+
+#: The compact layout (``layout="decisions"``): one row per decision — its line and
+#: application, item, policy, version, date, outcome, amount, and the names of the rules that
+#: are reasons and of those that are unknown — and one row for an input row with no decision
+#: (``item`` null) or with an error (``error_type``, ``errors``).  No messages.
+DECISIONS_SCHEMA = pa.schema(
+    [
+        ("line", pa.int64()),
+        ("application", _S),
+        ("item", _S),
+        ("policy", _S),
+        ("version", _S),
+        ("as_of", pa.date32()),
+        ("outcome", _S),
+        ("amount", pa.decimal128(38, 2)),
+        ("reasons", pa.list_(_S)),
+        ("unknown", pa.list_(_S)),
+        ("error_type", _S),
+        ("errors", pa.list_(pa.struct([("path", _S), ("message", _S)]))),
+    ]
+)
+LAYOUTS = ("documents", "decisions")
 
 
 def _sql_type(t: pa.DataType) -> str:
@@ -361,13 +385,19 @@ class JsonlWriter:
 
 
 class ParquetWriter:
-    """One row group per chunk, all with :data:`OUTPUT_SCHEMA`; messages masked as by
-    :class:`JsonlWriter` unless `unmask`."""
+    """One row group per chunk, all with :data:`OUTPUT_SCHEMA` (or `schema`, the compact
+    :data:`DECISIONS_SCHEMA`); messages masked as by :class:`JsonlWriter` unless `unmask`."""
 
-    def __init__(self, where: str | Path | IO[bytes], *, unmask: bool = False):
+    def __init__(
+        self,
+        where: str | Path | IO[bytes],
+        *,
+        unmask: bool = False,
+        schema: pa.Schema | None = None,
+    ):
         import pyarrow.parquet as pq
 
-        self.w = pq.ParquetWriter(where, OUTPUT_SCHEMA, compression="zstd")
+        self.w = pq.ParquetWriter(where, schema or OUTPUT_SCHEMA, compression="zstd")
         self.unmask = unmask
 
     def write(self, table: pa.Table) -> None:
@@ -403,13 +433,20 @@ def mask_table(table: pa.Table) -> pa.Table:
     # RE2's \d is ASCII only; \p{Nd} is Python's \d (any decimal digit)
     hit = any(
         pc.any(pc.match_substring_regex(m, r"\p{Nd}{16}")).as_py()
-        for name in ("error", "decisions")
+        for name in ("error", "decisions", "errors")
+        if name in table.schema.names
         for chunk in table.column(name).chunks
         for m in _messages(chunk)
         if len(m)
     )
     if not hit:
         return table
+    if "errors" in table.schema.names:  # the compact layout: messages only in errors
+        rows = table.to_pylist()
+        for r in rows:
+            if r["errors"]:
+                r["errors"] = [dict(e, message=mask_text(e["message"])) for e in r["errors"]]
+        return pa.Table.from_pylist(rows, schema=table.schema)
     rows = [mask_row(r) for r in table.to_pylist()]
     return pa.Table.from_pylist(rows, schema=table.schema)
 
@@ -450,6 +487,74 @@ def batch_table(b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]]) -> pa
     for k, i in enumerate(sorted(finished)):
         order[i] = n + k
     return pa.concat_tables([table, extra]).take(pa.array(order))
+
+
+def decision_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows (dicts, as the Python engine gives them) in the compact layout."""
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        base = {"line": r["line"], "application": application_text(r["application"])}
+        if "error" in r:
+            out.append({**base, "error_type": r["error"]["type"], "errors": r["error"]["errors"]})
+            continue
+        if not r["decisions"]:
+            out.append(base)
+        for d in r["decisions"]:
+            out.append(
+                {
+                    **base,
+                    "item": d["item"],
+                    "policy": d["policy"],
+                    "version": d["version"],
+                    "as_of": date.fromisoformat(d["as_of"]),
+                    "outcome": d["outcome"],
+                    "amount": None if d["amount"] is None else Decimal(d["amount"]),
+                    "reasons": [x["rule"] for x in d["reasons"]],
+                    "unknown": [x["rule"] for x in d["unknown"]],
+                }
+            )
+    return out
+
+
+def decisions_table(b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]]) -> pa.Table:
+    """A DuckDB engine's compact output batch (a list of short decisions per row) as a table
+    with :data:`DECISIONS_SCHEMA`, the rows Python finished in their places."""
+    import pyarrow.compute as pc
+
+    out = b.column("__out")
+    keep = pc.invert(pc.is_null(out))
+    lists = pc.filter(out, keep)
+    parent = pc.list_parent_indices(lists)
+    at = pc.take(pc.indices_nonzero(keep), parent)
+    values = lists.flatten()
+    n = len(values)
+
+    def field(name: str) -> pa.Array:
+        return pc.struct_field(values, name)
+
+    table = pa.Table.from_arrays(
+        [
+            pc.take(b.column("__line"), at),
+            pc.take(b.column("__app"), at).cast(pa.string()),
+            field("item"),
+            field("policy"),
+            field("version"),
+            pc.take(b.column("__as_of"), at).cast(pa.date32()),
+            field("outcome"),
+            field("amount").cast(pa.decimal128(38, 2)),
+            field("reasons"),
+            field("unknown"),
+            pa.nulls(n, pa.string()),
+            pa.nulls(n, DECISIONS_SCHEMA.field("errors").type),
+        ],
+        schema=DECISIONS_SCHEMA,
+    )
+    if not finished:
+        return table
+    extra = pa.Table.from_pylist(
+        decision_rows([finished[i] for i in sorted(finished)]), schema=DECISIONS_SCHEMA
+    )
+    return pa.concat_tables([table, extra]).sort_by([("line", "ascending")])
 
 
 def application_text(app: Any) -> str | None:

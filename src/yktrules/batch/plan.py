@@ -25,7 +25,7 @@ from .. import ir
 from ..ir import regions
 from ..ir.values import Unknown
 from ..sql.compiler import as_of_column, literal, sql_type
-from ..sql.decisions import PolicySQL, decision_type, layered
+from ..sql.decisions import PolicySQL, compact_type, decision_type, layered
 from ..sql.dialects.duckdb import DUCKDB, Dialect
 from ..sql.validation import json_columns, json_document, typed_document
 
@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
     from ..screening.policyset import PolicySet
 
-#: What an output row holds: JSON text (``jsonl``) or the decisions as STRUCTs (``arrow``).
-OUTPUTS = ("jsonl", "arrow")
+#: What an output row holds: JSON text (``jsonl``), the decisions as STRUCTs (``arrow``) or
+#: the decisions in short (``compact``: no messages, no missing facts).
+OUTPUTS = ("jsonl", "arrow", "compact")
 
 
 # ---- regions and days ----------------------------------------------------------------------
@@ -219,7 +220,8 @@ def build(
         )
     rel = layered(rel, [env_cols])
     # layers 4…: every policy's lets, values, outcomes and messages, side by side
-    per = [s.layers() for s in sqls]
+    compact = output == "compact"
+    per = [s.layers(compact) for s in sqls]
     depth = max((len(layers) for layers in per), default=0)
     stacked: list[list[str]] = [[] for _ in range(depth)]
     for layers in per:  # aligned on the last layer: a policy's lets need only the facts
@@ -238,6 +240,17 @@ def build(
             f"'{{\"line\":' || CAST(__line AS VARCHAR) || ',\"application\":' || {app} || "
             f"',\"decisions\":[' || {docs} || ']}}'"
         )
+    elif compact:  # a row without a decision keeps a place: one NULL decision
+        structs = [s.compact() for s in sqls]
+        kept = (
+            f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)"
+            if structs
+            else f"CAST([] AS {compact_type(d)}[])"
+        )
+        line = (
+            f"list_transform([{kept}], lambda __k: CASE WHEN len(__k) = 0 THEN [NULL] "
+            "ELSE __k END)[1]"
+        )
     else:
         structs = [s.struct() for s in sqls]
         line = (
@@ -245,7 +258,11 @@ def build(
             if structs
             else f"CAST([] AS {decision_type(d)}[])"
         )
-    pii = " OR ".join(f"({g} AND ({s.personal()}))" for g, s in zip(guards, sqls, strict=True))
+    pii = (
+        "FALSE"  # no message in a compact decision
+        if compact
+        else " OR ".join(f"({g} AND ({s.personal()}))" for g, s in zip(guards, sqls, strict=True))
+    )
     outcomes = [f"{d.ident(f'__{u.prefix}outcome')} AS {d.ident(f'__{u.prefix}o')}" for u in uses]
     select = ", ".join(
         [
@@ -253,6 +270,7 @@ def build(
             "__error",
             f"CASE WHEN NOT ({screened}) THEN {raw} END AS __raw",
             "CASE WHEN __ok THEN (application).id END AS __app",
+            "__as_of",
             f"CASE WHEN {screened} THEN {line} END AS __out",
             f"coalesce({pii or 'FALSE'}, FALSE) AS __pii",
             *outcomes,

@@ -218,14 +218,20 @@ def screen_to_file(
     progress: bool = False,
     unmask: bool = False,
     on_decisions: DecisionHook | None = None,
+    layout: str = "documents",
 ) -> Summary:
     """Screen `source` (as :func:`screen_batch`) into `out`: a path, or an open file (text
     for JSON Lines, binary for Parquet).  The format is `format` (``jsonl`` or ``parquet``)
-    or else follows `out`'s suffix.  ID and card numbers in messages are masked
+    or else follows `out`'s suffix.  Parquet holds the rows of :data:`io.OUTPUT_SCHEMA`
+    (``layout="documents"``: every decision document whole) or, with
+    ``layout="decisions"``, one short row per decision (:data:`io.DECISIONS_SCHEMA`: no
+    messages, no missing facts; the fastest).  ID and card numbers in messages are masked
     (:func:`yktrules.facts.privacy.mask_row`) unless `unmask`.  `on_decisions` (Python engine
     only) is called with each row's facts and decisions as they are made, e.g. to append
     them to a :class:`~yktrules.DecisionLog`.  Returns the run's :class:`Summary`."""
     opts = _options(item, all_items, as_of, engine, chunk_size, progress)
+    if layout not in io.LAYOUTS:
+        raise ArgumentError(f"layout 须为 {' 或 '.join(io.LAYOUTS)}，而不是 {layout!r}")
     if on_decisions is not None:
         if opts.engine != "python":
             raise ArgumentError("on_decisions 只能用于 engine='python' / needs the Python engine")
@@ -246,9 +252,11 @@ def screen_to_file(
             f = out
         if fmt == "parquet":
             # the DuckDB engine masks as it goes: its rows need no second look
-            pw = io.ParquetWriter(f, unmask=unmask or opts.engine != "python")
+            compact = layout == "decisions"
+            schema = io.DECISIONS_SCHEMA if compact else io.OUTPUT_SCHEMA
+            pw = io.ParquetWriter(f, unmask=unmask or opts.engine != "python", schema=schema)
             stack.callback(pw.close)
-            for table in _tables(policy_set, source, opts, summary, unmask):
+            for table in _tables(policy_set, source, opts, summary, unmask, compact):
                 t1 = time.perf_counter()
                 pw.write(table)
                 summary.write_seconds += time.perf_counter() - t1
@@ -280,23 +288,41 @@ def _write_jsonl(
 
 
 def _tables(
-    ps: PolicySet, source: Any, opts: _Options, summary: Summary, unmask: bool = True
+    ps: PolicySet,
+    source: Any,
+    opts: _Options,
+    summary: Summary,
+    unmask: bool = True,
+    compact: bool = False,
 ) -> Iterator[pa.Table]:
-    """The results as tables with :data:`io.OUTPUT_SCHEMA`."""
+    """The results as tables with :data:`io.OUTPUT_SCHEMA` (`compact`:
+    :data:`io.DECISIONS_SCHEMA`)."""
+
+    def of_rows(rows: list[dict[str, Any]]) -> pa.Table:
+        if compact:
+            return pa.Table.from_pylist(io.decision_rows(rows), schema=io.DECISIONS_SCHEMA)
+        return io.rows_table(rows)
+
     if opts.engine == "python":
         rows: list[dict[str, Any]] = []
         for row in _python_rows(ps, source, opts, summary):
             rows.append(row)
             if len(rows) == opts.chunk_size:
-                yield io.rows_table(rows)
+                yield of_rows(rows)
                 rows = []
         if rows:
-            yield io.rows_table(rows)
+            yield of_rows(rows)
         return
     pending: list[pa.Table] = []
     held = 0
-    for _run, b, finished in _duckdb(ps, source, opts, summary, "arrow", unmask):
-        table = io.rows_table(list(finished.values())) if b is None else io.batch_table(b, finished)
+    output = "compact" if compact else "arrow"
+    for _run, b, finished in _duckdb(ps, source, opts, summary, output, unmask):
+        if b is None:
+            table = of_rows(list(finished.values()))
+        elif compact:
+            table = io.decisions_table(b, finished)
+        else:
+            table = io.batch_table(b, finished)
         pending.append(table)
         held += table.num_rows
         while held >= opts.chunk_size:  # tables of chunk_size rows: a row group each

@@ -48,6 +48,14 @@ from .support import date_arg, err, fail, load_policies
     help="output format (default: from --out's suffix; jsonl on stdout)",
 )
 @click.option(
+    "--layout",
+    type=click.Choice(["documents", "decisions"]),
+    default="documents",
+    show_default=True,
+    help="Parquet: whole decision documents per row, or one short row per decision (no "
+    "messages; the fastest)",
+)
+@click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
     default=100_000,
@@ -70,6 +78,7 @@ def screen(
     summary: bool,
     engine: str,
     fmt: str | None,
+    layout: str,
     chunk_size: int,
     progress: bool | None,
     master: str | None,
@@ -112,6 +121,7 @@ def screen(
             progress=progress,
             unmask=unmask,
             on_decisions=hook,
+            layout=layout,
         )
     except InputError as e:
         fail(str(e), 2)

@@ -169,14 +169,16 @@ class PolicySQL:
         return cond if self.guard is None else f"{self.guard} AND {cond}"
 
     # ---------------------------------------------------------------- the layers
-    def lets(self) -> list[list[str]]:
-        """Two layers per let, in declaration order: its value, then its missing paths."""
+    def lets(self, missing: bool = True) -> list[list[str]]:
+        """Two layers per let, in declaration order: its value, then its missing paths
+        (without `missing`, only its value)."""
         out: list[list[str]] = []
         for i, let in enumerate(self.policy.lets):
             value = self.c.let_column(i)
             out.append([f"{self._on(self.c.expr(let.expr))} AS {value}"])
-            miss = f"CASE WHEN {self._when(f'{value} IS NULL')} THEN {self.m.of(let.expr)} END"
-            out.append([f"{miss} AS {self.m.let_column(i)}"])
+            if missing:
+                miss = f"CASE WHEN {self._when(f'{value} IS NULL')} THEN {self.m.of(let.expr)} END"
+                out.append([f"{miss} AS {self.m.let_column(i)}"])
         return out
 
     def values(self) -> list[str]:
@@ -187,8 +189,8 @@ class PolicySQL:
         cols.append(f"{amount} AS {self.col('amount')}")
         return cols
 
-    def outcomes(self) -> list[str]:
-        """What the unknown values miss, and the outcome."""
+    def outcomes(self, missing: bool = True) -> list[str]:
+        """What the unknown values miss (unless not `missing`), and the outcome."""
         rules, col = self.rules, self.col
         blocking = [
             f"coalesce({col(f'r{k}')} = {'FALSE' if r.kind == 'require' else 'TRUE'}, FALSE)"
@@ -203,6 +205,8 @@ class PolicySQL:
             f"CASE WHEN {' OR '.join(blocking) or 'FALSE'} THEN 'ineligible' "
             f"WHEN {' OR '.join(flagged) or 'FALSE'} THEN 'review' ELSE 'eligible' END"
         )
+        if not missing:
+            return [f"{self._on(outcome)} AS {col('outcome')}"]
         cols = []
         for k, r in self.rules:
             unknown = self._when(f"{col(f'r{k}')} IS NULL")
@@ -225,8 +229,47 @@ class PolicySQL:
             )
         return out
 
-    def layers(self) -> list[list[str]]:
+    def layers(self, compact: bool = False) -> list[list[str]]:
+        """The policy's columns, a layer on the ones before; `compact`: only what
+        :meth:`compact` needs (no missing paths, no messages)."""
+        if compact:
+            return [*self.lets(missing=False), self.values(), self.outcomes(missing=False)]
         return [*self.lets(), self.values(), self.outcomes(), self.messages()]
+
+    def compact(self) -> str:
+        """The decision in short, a STRUCT (:func:`compact_type`): item, policy, version,
+        outcome, the amount (DECIMAL(38,2), when eligible), and the names of the rules that
+        are reasons and of the rules that are unknown, in rule order."""
+        d, col = self.d, self.col
+        names = d.list_lit([d.string_lit(r.name) for _, r in self.rules])
+        fired = " + ".join(
+            f"CASE WHEN {self._fires(k, r)} THEN {1 << k} ELSE 0 END" for k, r in self.rules
+        )
+        unknown = " + ".join(
+            f"CASE WHEN {col(f'r{k}')} IS NULL THEN {1 << k} ELSE 0 END" for k, r in self.rules
+        )
+        empty = d.empty_list(d.string)
+
+        def pick(mask: str) -> str:
+            if not self.rules:
+                return empty
+            return f"list_filter({names}, lambda __n, __i: (({mask}) >> (__i - 1)) % 2 = 1)"
+
+        doc = d.struct(
+            [
+                ("item", d.string_lit(self.policy.item)),
+                ("policy", d.string_lit(self.policy.code)),
+                ("version", self.version),
+                ("outcome", col("outcome")),
+                (
+                    "amount",
+                    f"CASE WHEN {self._eligible()} THEN {self._cents()} END",
+                ),
+                ("reasons", pick(fired) if len(self.rules) < 63 else empty),
+                ("unknown", pick(unknown) if len(self.rules) < 63 else empty),
+            ]
+        )
+        return self._on(doc)
 
     def personal(self) -> str:
         """TRUE where a message holds 16 digits in a row (an ID or card number, which
@@ -365,6 +408,15 @@ class PolicySQL:
             lit("}"),
         ]
         return self._on(" || ".join(parts))
+
+
+def compact_type(d: Dialect = DUCKDB) -> str:
+    """The SQL type of :meth:`PolicySQL.compact`."""
+    s = d.string
+    return d.struct_type(
+        [("item", s), ("policy", s), ("version", s), ("outcome", s), ("amount", "DECIMAL(38,2)"),
+         ("reasons", d.list_type(s)), ("unknown", d.list_type(s))]
+    )  # fmt: skip
 
 
 def compile_decisions(

@@ -212,7 +212,6 @@ def _flat(meta: tuple[Any, ...]) -> list[Any]:
 _WS = "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
 # a character that str.strip() keeps (RE2 class): "text" is not only white space
 _NOT_BLANK = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in _WS) + "]"
-_PROVINCES = "(" + ", ".join(f"'{p}'" for p in sorted(PROVINCE_CODES)) + ")"
 _DECIMAL_TEXT = "[0-9]+([.][0-9]+)?"
 _counter = itertools.count()
 
@@ -230,11 +229,26 @@ def _any(bads: list[str]) -> str:
 
 
 def _check_digit(v: str) -> str:
-    """The GB 11643 check character of the first 17 digits of `v` (ASCII digits)."""
-    terms = " + ".join(
-        f"(ascii(substr({v}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(ID_WEIGHTS)
-    )
-    return f"substr('{ID_CHECK_CHARS}', (({terms}) % 11) + 1, 1)"
+    """The GB 11643 check character of the first 17 characters of `v` (ASCII digits): the
+    digits read as one BIGINT, weighted by integer arithmetic (no substring per digit)."""
+    terms = " + ".join(f"((__id // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
+    check = f"substr('{ID_CHECK_CHARS}', (({terms}) % 11) + 1, 1)"
+    return f"list_transform([CAST(substr({v}, 1, 17) AS BIGINT)], lambda __id: {check})[1]"
+
+
+def _province(code: str) -> str:
+    """TRUE when the first two digits of `code` (6 ASCII digits) are a province-level code:
+    as ranges of the two-digit number, not a list to search."""
+    nums = sorted(int(p) for p in PROVINCE_CODES)
+    ranges: list[tuple[int, int]] = []
+    for n in nums:
+        if ranges and ranges[-1][1] == n - 1:
+            ranges[-1] = (ranges[-1][0], n)
+        else:
+            ranges.append((n, n))
+    p = f"CAST(substr({code}, 1, 2) AS INTEGER)"
+    tests = " OR ".join(f"__p BETWEEN {lo} AND {hi}" for lo, hi in ranges)
+    return f"list_transform([{p}], lambda __p: {tests})[1]"
 
 
 def _string_checks(kind: str, s: str, values: tuple[str, ...]) -> tuple[str, str]:
@@ -246,7 +260,7 @@ def _string_checks(kind: str, s: str, values: tuple[str, ...]) -> tuple[str, str
     if kind == "region":
         return (
             s,
-            f"NOT (regexp_full_match({s}, '[0-9]{{6}}') AND substr({s}, 1, 2) IN {_PROVINCES})",
+            f"NOT (regexp_full_match({s}, '[0-9]{{6}}') AND {_province(s)})",
         )
     if kind == "id":  # a lowercase check letter (made upper case by the model) goes to Python
         ok = (
