@@ -242,9 +242,29 @@ def test_python_engine_writes_the_same_files(ps: yktrules.PolicySet, small: dict
         screen_to_file(ps, small["parquet"], b, engine="duckdb", chunk_size=16)
         if fmt == "parquet":
             assert pq.read_table(a).equals(pq.read_table(b))
+        else:  # byte for byte
+            assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("selection", [{"all_items": True}, {"item": "SC-MZ-001"}, {}])
+def test_both_engines_write_the_same_bytes_and_compact_rows(
+    ps: yktrules.PolicySet, tmp_path: Path, selection: dict[str, Any]
+) -> None:
+    """JSON Lines with every kind of row (errors, no policy, masked messages): the same bytes
+    from both engines; the compact Parquet layout: the same table."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in LINES))
+    for fmt, layout in (("jsonl", "documents"), ("parquet", "decisions")):
+        a, b = tmp_path / f"py.{fmt}", tmp_path / f"dk.{fmt}"
+        for engine, out in (("python", a), ("duckdb", b)):
+            screen_to_file(ps, src, out, engine=engine, layout=layout, **selection)
+        if fmt == "jsonl":
+            assert a.read_bytes() == b.read_bytes()
         else:
-            parse = [json.loads(x) for x in a.read_text(encoding="utf-8").splitlines()]
-            assert parse == [json.loads(x) for x in b.read_text(encoding="utf-8").splitlines()]
+            ta, tb = pq.read_table(a), pq.read_table(b)
+            assert ta.schema.equals(tb.schema) and ta.to_pylist() == tb.to_pylist()
+            kinds = set(ta.column("error_type").to_pylist())
+            assert {"facts", "empty", "encoding"} <= kinds
 
 
 def test_frames_arrow_pandas_and_polars(ps: yktrules.PolicySet, small: dict[str, Any]) -> None:

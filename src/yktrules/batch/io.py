@@ -539,7 +539,11 @@ def decisions_table(b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]]) -
             field("item"),
             field("policy"),
             field("version"),
-            pc.take(b.column("__as_of"), at).cast(pa.date32()),
+            pc.if_else(  # a row without a decision has no date either
+                pc.is_null(field("item")),
+                pa.scalar(None, pa.date32()),
+                pc.take(b.column("__as_of"), at).cast(pa.date32()),
+            ),
             field("outcome"),
             field("amount").cast(pa.decimal128(38, 2)),
             field("reasons"),
