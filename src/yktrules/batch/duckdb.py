@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import ArgumentError
 from ..facts.privacy import mask_row
+from ..sql.compiler import UnsupportedError
 from . import io, plan, sources
 from .rows import error_row, internal_message, screen_one
 from .summary import Summary
@@ -73,16 +75,22 @@ class Run:
         self.failure = ""
         try:
             self.relation = sources.register(self.con, ps, source, self.batch_size)
-            self.plan = plan.build(
-                ps,
-                self.relation.name,
-                source=self.relation.kind,
-                schema=self.relation.schema,
-                item=item,
-                all_items=all_items,
-                as_of=as_of,
-                output=output,
-            )
+            try:
+                self.plan = plan.build(
+                    ps,
+                    self.relation.name,
+                    source=self.relation.kind,
+                    schema=self.relation.schema,
+                    item=item,
+                    all_items=all_items,
+                    as_of=as_of,
+                    output=output,
+                )
+            except UnsupportedError as e:  # a host function: only Python can call it
+                raise ArgumentError(
+                    f"duckdb 引擎不能把这个政策集编译成 SQL（{e}），请用 engine='python' / "
+                    f"the duckdb engine cannot compile this policy set ({e}): use the python engine"
+                ) from None
         except BaseException:
             self.close()
             raise

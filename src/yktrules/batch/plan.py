@@ -25,7 +25,7 @@ from .. import ir
 from ..ir import regions
 from ..ir.values import Unknown
 from ..sql.compiler import as_of_column, literal, sql_type
-from ..sql.decisions import PolicySQL, compact_type, decision_type, layered
+from ..sql.decisions import PolicySQL, compact_type, decision_type, pruned
 from ..sql.dialects.duckdb import DUCKDB, Dialect
 from ..sql.validation import json_columns, json_document, typed_document
 
@@ -153,26 +153,28 @@ def build(
     d = dialect
     model = ps.validation_schema
     # layer 1: the typed document, whether the SQL accepts it, and the row as it came
+    layers: list[list[str]] = []
     if source == "json":
-        rel = layered(relation, [json_columns(model, "__text")])
-        doc = json_document(model, "__text")
-        rel = f"(SELECT __line, __text, __error, {doc} AS __d FROM {rel})"
-        typed = ", ".join(f"__d.v.{d.ident(f)} AS {d.ident(f)}" for f in _parts(model))
-        rel = (
-            f"(SELECT __line, __error, __text, "
-            f"__error IS NULL AND NOT __d.b AS __ok, {typed} FROM {rel})"
-        )
+        base = ["__line", "__text", "__error"]
+        typed = [f"__d.v.{d.ident(f)} AS {d.ident(f)}" for f in _parts(model)]
+        layers += [
+            json_columns(model, "__text"),
+            [f"{json_document(model, '__text')} AS __d"],
+            ["__error IS NULL AND NOT __d.b AS __ok", *typed],
+        ]
         raw = "__text"
+        error = "__error"
     else:
         assert schema is not None
         names = [n for n in schema.names if n != "__line"]
+        base = ["__line", *("__src_" + n for n in names)]
         renamed = ", ".join(f"{d.ident(n)} AS {d.ident('__src_' + n)}" for n in names)
-        rel = f"(SELECT __line{', ' if names else ''}{renamed} FROM {relation})"
+        relation = f"(SELECT __line{', ' if names else ''}{renamed} FROM {relation})"
         values, bad = typed_document(model, schema, "__src_")
-        typed_cols = ", ".join(values)
-        rel = f"(SELECT *, NULL AS __error, NOT ({bad}) AS __ok, {typed_cols} FROM {rel})"
+        layers.append([f"NOT ({bad}) AS __ok", *values])
         # the row as it came, for Python: built only where Python needs it
         raw = d.struct([(n, d.ident("__src_" + n)) for n in names]) if names else "NULL"
+        error = "CAST(NULL AS VARCHAR)"
     # layer 2: the day, the region's class and epoch, the wanted item
     day = f"DATE '{as_of.isoformat()}'" if as_of is not None else "(application).date"
     wanted = "NULL" if all_items else (d.string_lit(item) if item else "(application).item")
@@ -183,16 +185,13 @@ def build(
     )
     region = "(application).region"
     ce = f"({class_expr(region, named, keys)} * {epochs} + {epoch_expr('__as_of', changes)})"
-    rel = layered(
-        rel,
+    layers += [
         [
-            [
-                f"CASE WHEN __ok THEN {day} END AS __as_of",
-                f"CASE WHEN __ok THEN {wanted} END AS __wanted",
-            ],
-            [f"{item_of} AS __wanted_item", f"{ce} AS __ce", as_of_column()],
+            f"CASE WHEN __ok THEN {day} END AS __as_of",
+            f"CASE WHEN __ok THEN {wanted} END AS __wanted",
         ],
-    )
+        [f"{item_of} AS __wanted_item", f"{ce} AS __ce", as_of_column()],
+    ]
     # layer 3: each policy's guard, parameters and version
     sqls: list[PolicySQL] = []
     env_cols: list[str] = []
@@ -218,16 +217,16 @@ def build(
                 version_column=f"__{u.prefix}version",
             )
         )
-    rel = layered(rel, [env_cols])
+    layers.append(env_cols)
     # layers 4…: every policy's lets, values, outcomes and messages, side by side
     compact = output == "compact"
     per = [s.layers(compact) for s in sqls]
     depth = max((len(layers) for layers in per), default=0)
     stacked: list[list[str]] = [[] for _ in range(depth)]
-    for layers in per:  # aligned on the last layer: a policy's lets need only the facts
-        for k, cols in enumerate(layers):
-            stacked[depth - len(layers) + k] += cols
-    rel = layered(rel, stacked)
+    for own in per:  # aligned on the last layer: a policy's lets need only the facts
+        for k, cols in enumerate(own):
+            stacked[depth - len(own) + k] += cols
+    layers += stacked
     # the output row
     guards = [d.ident(f"__{u.prefix}on") for u in uses]
     n_on = " + ".join(f"CAST({g} AS INTEGER)" for g in guards) or "0"
@@ -264,19 +263,18 @@ def build(
         else " OR ".join(f"({g} AND ({s.personal()}))" for g, s in zip(guards, sqls, strict=True))
     )
     outcomes = [f"{d.ident(f'__{u.prefix}outcome')} AS {d.ident(f'__{u.prefix}o')}" for u in uses]
-    select = ", ".join(
-        [
-            "__line",
-            "__error",
-            f"CASE WHEN NOT ({screened}) THEN {raw} END AS __raw",
-            "CASE WHEN __ok THEN (application).id END AS __app",
-            "__as_of",
-            f"CASE WHEN {screened} THEN {line} END AS __out",
-            f"coalesce({pii or 'FALSE'}, FALSE) AS __pii",
-            *outcomes,
-        ]
-    )
-    return Plan(f"SELECT {select} FROM {rel}", uses, keys, source)
+    final = [
+        "__line",
+        f"{error} AS __error",
+        f"CASE WHEN NOT ({screened}) THEN {raw} END AS __raw",
+        "CASE WHEN __ok THEN (application).id END AS __app",
+        "__as_of",
+        f"CASE WHEN {screened} THEN {line} END AS __out",
+        f"coalesce({pii or 'FALSE'}, FALSE) AS __pii",
+        *outcomes,
+    ]
+    sql = pruned(relation, base, layers, final, d)
+    return Plan(sql, uses, keys, source)
 
 
 def _parts(model: Any) -> list[str]:

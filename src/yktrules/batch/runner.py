@@ -142,7 +142,7 @@ def _duckdb(
         all_items=opts.all_items,
         as_of=opts.as_of,
         output=output,
-        batch_size=min(opts.chunk_size, 10_000),
+        batch_size=min(opts.chunk_size, 2048),
         summary=summary,
         unmask=unmask,
     )

@@ -17,6 +17,7 @@ likewise.  The JSON text leaves them out as Python does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -37,6 +38,49 @@ def layered(rel: str, layers: list[list[str]]) -> str:
         if cols:
             rel = f"(SELECT *, {', '.join(cols)} FROM {rel})"
     return rel
+
+
+_TOKEN = re.compile(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)')
+
+
+def _tokens(sql: str) -> set[str]:
+    """The names `sql` may refer to (quoted or not; words in string literals too, which only
+    keeps a column that was not needed)."""
+    return {q.replace('""', '"') if q else w for q, w in _TOKEN.findall(sql)}
+
+
+def _column_name(column: str) -> str:
+    """The name a ``<expr> AS <name>`` column defines."""
+    name = column.rsplit(" AS ", 1)[1].strip()
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
+def pruned(
+    rel: str, base: list[str], layers: list[list[str]], final: list[str], d: Dialect = DUCKDB
+) -> str:
+    """``SELECT <final> FROM`` `rel` (whose columns are `base`) with the layers of columns
+    added one on the other — each layer passing on only the columns a later one or the
+    final list reads, so that no row carries a column it no longer needs."""
+    needed = _tokens(" ".join(final))
+    after: list[set[str]] = []
+    kept: list[list[str]] = []
+    for layer in reversed(layers):
+        after.append(set(needed))
+        new = [c for c in layer if _column_name(c) in needed]
+        kept.append(new)
+        needed = (needed - {_column_name(c) for c in layer}) | _tokens(" ".join(new))
+    after.reverse()
+    kept.reverse()
+    avail = [n for n in base if n in needed]
+    sql = f"(SELECT {', '.join(d.ident(n) for n in avail) or 'NULL AS __nothing'} FROM {rel})"
+    for new, need in zip(kept, after, strict=True):
+        passed = [n for n in avail if n in need]
+        cols = [d.ident(n) for n in passed] + new
+        if not new and passed == avail:
+            continue
+        sql = f"(SELECT {', '.join(cols) or 'NULL AS __nothing'} FROM {sql})"
+        avail = passed + [_column_name(c) for c in new]
+    return f"SELECT {', '.join(final)} FROM {sql}"
 
 
 def _json(v: Any) -> str:
