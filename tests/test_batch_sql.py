@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import yktrules
 from yktrules.batch import InputError, screen_batch, screen_frame, screen_to_file
 from yktrules.batch import duckdb as sql_engine
+from yktrules.batch import plan
 from yktrules.batch.rows import screen_rows
 from yktrules.cli import cli
 from yktrules.errors import ArgumentError
@@ -153,6 +154,7 @@ def test_a_failing_query_leaves_its_rows_to_the_python_engine(
         raise RuntimeError("DuckDB fell over")
 
     monkeypatch.setattr(sql_engine.Run, "_batches", breaking)
+    monkeypatch.setattr(plan, "STAGE_BUDGET", 10**9)  # one query (staged: test_batch_staged)
     got = list(screen_batch(ps, path, all_items=True, chunk_size=16))
     _same(got, want)
     # an iterator cannot be read again: its undelivered rows are internal error rows

@@ -18,15 +18,18 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..errors import ArgumentError
 from ..facts.privacy import mask_row
 from ..sql.compiler import UnsupportedError
-from . import io, plan, sources
+from . import io, plan, sources, staged
 from .rows import error_row, internal_message, screen_one
 from .summary import Summary
 
@@ -34,6 +37,13 @@ if TYPE_CHECKING:
     import duckdb
 
     from ..screening.policyset import PolicySet
+
+
+@attrs.frozen
+class _Ready:
+    """A row already finished (the error row of a line that could not be read)."""
+
+    row: dict[str, Any]
 
 
 class Run:
@@ -72,6 +82,7 @@ class Run:
         # into a join, which would reorder the rows.
         self.con.execute("PRAGMA disable_optimizer")
         self.relation: sources.Relation | None = None
+        self.staged: list[Path] = []  # a staged run's files, once written
         self.failure = ""
         try:
             self.relation = sources.register(self.con, ps, source, self.batch_size)
@@ -85,6 +96,7 @@ class Run:
                     all_items=all_items,
                     as_of=as_of,
                     output=output,
+                    keep_raw=self.relation.rest is not None,
                 )
             except UnsupportedError as e:  # a host function: only Python can call it
                 raise ArgumentError(
@@ -124,6 +136,7 @@ class Run:
             if self.relation is not None and self.relation.error is not None:
                 raise self.relation.error from None  # not DuckDB: the source
             self.failure = f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"
+            self.summary.fallback = self.failure
             rows: dict[int, dict[str, Any]] = {}
             for n, raw in self._rows_after(source, last):
                 rows[len(rows)] = self._python(n, raw)
@@ -135,6 +148,10 @@ class Run:
                 yield None, rows
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
+        if self.plan.stages:
+            staged.execute(self.con, self.plan, self.tmpdir, self.summary, self.staged)
+            yield from staged.combine(self.plan, self.staged, self.output, self.batch_size)
+            return
         t0 = time.perf_counter()
         reader = self.con.sql(self.plan.sql).to_arrow_reader(self.batch_size)
         self.summary.engine_seconds += time.perf_counter() - t0
@@ -156,6 +173,19 @@ class Run:
         source read once, the rows DuckDB took but did not deliver are internal error rows
         and the rest are read on."""
         rel = self.relation
+        if self.staged and rel is not None and rel.rest is not None:
+            # a staged run keeps every row as it came: the source is read once
+            f = pq.ParquetFile(self.staged[0])
+            try:
+                for b in f.iter_batches(columns=["__line", "__error", "__raw"]):
+                    lines, errors, raws = (b.column(k).to_pylist() for k in range(3))
+                    for n, error, raw in zip(lines, errors, raws, strict=True):
+                        if n > line:  # a line that could not be read is its error row
+                            yield n, raw if error is None else _Ready(json.loads(error))
+            finally:
+                f.close()
+            yield from rel.rest
+            return
         if rel is not None and rel.rest is not None:
             why = f"DuckDB 引擎失败 / the duckdb engine failed: {self.failure}"
             for n in range(line + 1, rel.consumed[0] + 1):
@@ -171,6 +201,9 @@ class Run:
             src.close()
 
     def _python(self, n: int, raw: Any) -> dict[str, Any]:
+        self.summary.python_rows += 1
+        if isinstance(raw, _Ready):
+            return raw.row
         if isinstance(raw, dict) and "__failed__" in raw:
             return error_row(n, None, "internal", [{"path": "", "message": raw["__failed__"]}])
         kw: dict[str, Any] = {"item": self.item, "as_of": self.as_of, "all_items": self.all_items}

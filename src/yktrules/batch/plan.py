@@ -24,7 +24,7 @@ import attrs
 from .. import ir
 from ..ir import regions
 from ..ir.values import Unknown
-from ..sql.compiler import as_of_column, literal, sql_type
+from ..sql.compiler import AS_OF_YMD, as_of_column, literal, sql_type
 from ..sql.decisions import PolicySQL, compact_type, decision_type, pruned
 from ..sql.dialects.duckdb import DUCKDB, Dialect
 from ..sql.validation import json_columns, json_document, typed_document
@@ -119,13 +119,36 @@ class PolicyUse:
 
 
 @attrs.define
+class Stage:
+    """A query of a staged run: its SQL and the policies it decides."""
+
+    sql: str
+    uses: list[PolicyUse]
+
+
+@attrs.define
 class Plan:
-    """The query of a run and what the rows it leaves to Python need."""
+    """The query of a run and what the rows it leaves to Python need.
+
+    A large library is *staged*, so that memory stays bounded: DuckDB keeps a vector of
+    working space for every expression of a running query, and one query deciding every
+    item would hold gigabytes.  Then ``stage0`` validates the rows and resolves their day
+    and class once (its result is written to a file that the relation ``__stage0`` reads),
+    each of ``stages`` decides a group of policies over it (its result written to a file of
+    its own, row for row), and :func:`.zip.combine` puts a row's outputs together, in item
+    order.  Otherwise ``sql`` does it all."""
 
     sql: str
     uses: list[PolicyUse]
     keys: list[tuple[str, ...]]  # the classes
     source: str  # "json" (a column `__text` of JSON Lines) or "typed"
+    stage0: str = ""
+    stages: list[Stage] = attrs.Factory(list)
+
+
+#: The size of the policy SQL one query may hold (characters of its columns); about the
+#: working space of 400 MB.  A library larger than this is staged.
+STAGE_BUDGET = 400_000
 
 
 def build(
@@ -139,11 +162,15 @@ def build(
     as_of: date | None,
     output: str,
     dialect: Dialect = DUCKDB,
+    budget: int | None = None,
+    keep_raw: bool = False,
 ) -> Plan:
     """The run's query over `relation`: for a ``json`` source its columns are ``__line``,
     ``__text`` (a JSON Lines line) and ``__error`` (the row's error row as JSON text, when
     the line could not even be read); for a ``typed`` one ``__line`` and the document's
-    parts as columns of the Arrow `schema`."""
+    parts as columns of the Arrow `schema`.  `budget`: the most policy SQL a query holds
+    (default :data:`STAGE_BUDGET`; above it, the run is staged); `keep_raw`: a staged run
+    keeps every row as it came (the source cannot be read twice)."""
     named = named_regions(ps)
     cls = classes(named)
     keys = list(cls)
@@ -192,89 +219,172 @@ def build(
         ],
         [f"{item_of} AS __wanted_item", f"{ce} AS __ce", as_of_column()],
     ]
-    # layer 3: each policy's guard, parameters and version
-    sqls: list[PolicySQL] = []
-    env_cols: list[str] = []
-    for u in uses:
-        pk = f"coalesce([{', '.join(map(str, u.which))}][__ce + 1], 0)"
-        on = f"({pk} > 0 AND (__wanted IS NULL OR __wanted_item = {d.string_lit(u.policy.item)}))"
-        guard = d.ident(f"__{u.prefix}on")
-        env_cols.append(f"coalesce(__ok AND {on}, FALSE) AS {guard}")
-        ptype = _params_type(ps, u.policy, d)
-        plist = [f"CAST(NULL AS {ptype})"] + [_params_literal(ps, u.policy, v, d) for v in u.params]
-        env_cols.append(f"[{', '.join(plist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}params')}")
-        vlist = ["NULL"] + [d.string_lit(v) for v in u.versions]
-        env_cols.append(f"[{', '.join(vlist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}version')}")
-        sqls.append(
-            PolicySQL(
-                u.policy,
-                None,
-                None,
-                d,
-                prefix=u.prefix,
-                guard=guard,
-                params_column=d.ident(f"__{u.prefix}params"),
-                version_column=f"__{u.prefix}version",
-            )
-        )
-    layers.append(env_cols)
-    # layers 4…: every policy's lets, values, outcomes and messages, side by side
     compact = output == "compact"
+    sqls = [_policy_sql(ps, u, d) for u in uses]
+    groups = _groups(sqls, compact, STAGE_BUDGET if budget is None else budget)
+    if len(groups) <= 1:
+        env_cols: list[str] = [c for u in uses for c in _env(ps, u, d)]
+        layers += [env_cols, *_stacked(sqls, compact)]
+        final = _final(uses, sqls, output, d, error=error, raw=raw)
+        return Plan(pruned(relation, base, layers, final, d), uses, keys, source)
+    # staged: the rows once, then each group of policies over them
+    app = ["CASE WHEN __ok THEN (application).id END AS __app"]
+    if output == "jsonl":
+        app.append(f"{d.json_string('(application).id')} AS __appjson")
+    need_raw = "TRUE" if keep_raw else "NOT __ok OR __wanted IS NOT NULL"
+    head = [
+        "__line",
+        f"{error} AS __error",
+        f"CASE WHEN {need_raw} THEN {raw} END AS __raw",
+        "__ok",
+        "__as_of",
+        "__wanted",
+        "__wanted_item",
+        "__ce",
+        AS_OF_YMD,
+        *(d.ident(f) for f in _parts(model)),
+        *app,
+    ]
+    stage0 = pruned(relation, base, layers, head, d)
+    base0 = [_name(c) for c in head]
+    stages = []
+    for group in groups:
+        gu = [uses[k] for k in group]
+        gs = [sqls[k] for k in group]
+        glayers = [[c for u in gu for c in _env(ps, u, d)], *_stacked(gs, compact)]
+        final = _group_final(gu, gs, output, d)
+        stages.append(Stage(pruned("__stage0", base0, glayers, final, d), gu))
+    return Plan("", uses, keys, source, stage0=stage0, stages=stages)
+
+
+def _name(column: str) -> str:
+    return column.rsplit(" AS ", 1)[-1].strip('"')
+
+
+def _policy_sql(ps: PolicySet, u: PolicyUse, d: Dialect) -> PolicySQL:
+    return PolicySQL(
+        u.policy,
+        None,
+        None,
+        d,
+        prefix=u.prefix,
+        guard=d.ident(f"__{u.prefix}on"),
+        params_column=d.ident(f"__{u.prefix}params"),
+        version_column=f"__{u.prefix}version",
+    )
+
+
+def _env(ps: PolicySet, u: PolicyUse, d: Dialect) -> list[str]:
+    """The policy's guard, parameters and version, per row."""
+    pk = f"coalesce([{', '.join(map(str, u.which))}][__ce + 1], 0)"
+    on = f"({pk} > 0 AND (__wanted IS NULL OR __wanted_item = {d.string_lit(u.policy.item)}))"
+    ptype = _params_type(ps, u.policy, d)
+    plist = [f"CAST(NULL AS {ptype})"] + [_params_literal(ps, u.policy, v, d) for v in u.params]
+    vlist = ["NULL"] + [d.string_lit(v) for v in u.versions]
+    return [
+        f"coalesce(__ok AND {on}, FALSE) AS {d.ident(f'__{u.prefix}on')}",
+        f"[{', '.join(plist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}params')}",
+        f"[{', '.join(vlist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}version')}",
+    ]
+
+
+def _stacked(sqls: list[PolicySQL], compact: bool) -> list[list[str]]:
+    """Every policy's lets, values, outcomes and messages, side by side, aligned on the
+    last layer (a policy's lets need only the facts)."""
     per = [s.layers(compact) for s in sqls]
     depth = max((len(layers) for layers in per), default=0)
     stacked: list[list[str]] = [[] for _ in range(depth)]
-    for own in per:  # aligned on the last layer: a policy's lets need only the facts
+    for own in per:
         for k, cols in enumerate(own):
             stacked[depth - len(own) + k] += cols
-    layers += stacked
-    # the output row
-    guards = [d.ident(f"__{u.prefix}on") for u in uses]
-    n_on = " + ".join(f"CAST({g} AS INTEGER)" for g in guards) or "0"
-    nopolicy = f"(__ok AND __wanted IS NOT NULL AND ({n_on}) = 0)"
-    screened = f"__ok AND NOT {nopolicy}"
+    return stacked
+
+
+def _groups(sqls: list[PolicySQL], compact: bool, budget: int) -> list[list[int]]:
+    """The policies in groups of at most `budget` characters of SQL, in order."""
+    groups: list[list[int]] = [[]]
+    size = 0
+    for k, s in enumerate(sqls):
+        cost = sum(len(c) for layer in s.layers(compact) for c in layer)
+        if groups[-1] and size + cost > budget:
+            groups.append([])
+            size = 0
+        groups[-1].append(k)
+        size += cost
+    return groups if groups[0] else []
+
+
+def _outputs(sqls: list[PolicySQL], output: str, d: Dialect) -> str:
+    """The row's decisions by these policies: JSON text, comma-separated (empty: none), or
+    a list of STRUCTs."""
     if output == "jsonl":
-        docs = d.concat_ws(",", [s.json() for s in sqls])
+        return d.concat_ws(",", [s.json() for s in sqls]) if sqls else "''"
+    kind = compact_type(d) if output == "compact" else decision_type(d)
+    structs = [s.compact() if output == "compact" else s.struct() for s in sqls]
+    if not structs:
+        return f"CAST([] AS {kind}[])"
+    return f"CAST(list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL) AS {kind}[])"
+
+
+def _pii(uses: list[PolicyUse], sqls: list[PolicySQL], output: str, d: Dialect) -> str:
+    if output == "compact" or not sqls:
+        return "FALSE"  # no message in a compact decision
+    guards = [d.ident(f"__{u.prefix}on") for u in uses]
+    terms = [f"({g} AND ({s.personal()}))" for g, s in zip(guards, sqls, strict=True)]
+    return f"coalesce({' OR '.join(terms)}, FALSE)"
+
+
+def _n_on(uses: list[PolicyUse], d: Dialect) -> str:
+    return " + ".join(f"CAST({d.ident(f'__{u.prefix}on')} AS INTEGER)" for u in uses) or "0"
+
+
+def _outcomes(uses: list[PolicyUse], d: Dialect) -> list[str]:
+    return [f"{d.ident(f'__{u.prefix}outcome')} AS {d.ident(f'__{u.prefix}o')}" for u in uses]
+
+
+def _final(
+    uses: list[PolicyUse], sqls: list[PolicySQL], output: str, d: Dialect, *, error: str, raw: str
+) -> list[str]:
+    """The output row of an unstaged run."""
+    nopolicy = f"(__ok AND __wanted IS NOT NULL AND ({_n_on(uses, d)}) = 0)"
+    screened = f"__ok AND NOT {nopolicy}"
+    docs = _outputs(sqls, output, d)
+    if output == "jsonl":
         app = d.json_string("(application).id")
         line = (
             f"'{{\"line\":' || CAST(__line AS VARCHAR) || ',\"application\":' || {app} || "
             f"',\"decisions\":[' || {docs} || ']}}'"
         )
-    elif compact:  # a row without a decision keeps a place: one NULL decision
-        structs = [s.compact() for s in sqls]
-        kept = (
-            f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)"
-            if structs
-            else f"CAST([] AS {compact_type(d)}[])"
-        )
+    elif output == "compact":  # a row without a decision keeps a place: one NULL decision
         line = (
-            f"list_transform([{kept}], lambda __k: CASE WHEN len(__k) = 0 THEN [NULL] "
+            f"list_transform([{docs}], lambda __k: CASE WHEN len(__k) = 0 THEN [NULL] "
             "ELSE __k END)[1]"
         )
     else:
-        structs = [s.struct() for s in sqls]
-        line = (
-            f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)"
-            if structs
-            else f"CAST([] AS {decision_type(d)}[])"
-        )
-    pii = (
-        "FALSE"  # no message in a compact decision
-        if compact
-        else " OR ".join(f"({g} AND ({s.personal()}))" for g, s in zip(guards, sqls, strict=True))
-    )
-    outcomes = [f"{d.ident(f'__{u.prefix}outcome')} AS {d.ident(f'__{u.prefix}o')}" for u in uses]
-    final = [
+        line = docs
+    return [
         "__line",
         f"{error} AS __error",
         f"CASE WHEN NOT ({screened}) THEN {raw} END AS __raw",
         "CASE WHEN __ok THEN (application).id END AS __app",
         "__as_of",
         f"CASE WHEN {screened} THEN {line} END AS __out",
-        f"coalesce({pii or 'FALSE'}, FALSE) AS __pii",
-        *outcomes,
+        f"{_pii(uses, sqls, output, d)} AS __pii",
+        *_outcomes(uses, d),
     ]
-    sql = pruned(relation, base, layers, final, d)
-    return Plan(sql, uses, keys, source)
+
+
+def _group_final(
+    uses: list[PolicyUse], sqls: list[PolicySQL], output: str, d: Dialect
+) -> list[str]:
+    """A stage's output row: its decisions, whether a message may hold an ID number, how
+    many of its policies are in force, and their outcomes."""
+    return [
+        f"{_outputs(sqls, output, d)} AS __out",
+        f"{_pii(uses, sqls, output, d)} AS __pii",
+        f"({_n_on(uses, d)}) AS __on",
+        *_outcomes(uses, d),
+    ]
 
 
 def _parts(model: Any) -> list[str]:

@@ -23,6 +23,11 @@ class Summary:
     validate_seconds: float = 0.0  # in the worker thread, overlapping the rest
     engine_seconds: float = 0.0
     write_seconds: float = 0.0
+    #: the rows an engine other than Python left to the Python engine (facts its SQL does
+    #: not accept, no policy in force, or all it had not delivered when its query failed)
+    python_rows: int = 0
+    #: why the engine's query failed, when it did (the rest then went to the Python engine)
+    fallback: str = ""
 
     @property
     def outcomes(self) -> Counter[str]:

@@ -210,3 +210,9 @@ def _print_summary(ps: PolicySet, s: Summary) -> None:
         f"符合 {o['eligible']}，不符合 {o['ineligible']}，需复核 {o['review']}；"
         f"用时 {s.seconds:.1f} 秒{rate}"
     )
+    if s.fallback:
+        err.print(
+            f"[yellow]注意：引擎查询失败，其余 {s.python_rows} 行由 Python 引擎判定（结果不变）/ "
+            f"note: the engine's query failed ({escape(s.fallback)}); the Python engine decided "
+            "the rows it had not (same results)[/]"
+        )

@@ -40,13 +40,22 @@ def layered(rel: str, layers: list[list[str]]) -> str:
     return rel
 
 
-_TOKEN = re.compile(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)')
+_TOKEN = re.compile(r"""'((?:[^']|'')*)'|"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)""")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _tokens(sql: str) -> set[str]:
     """The names `sql` may refer to (quoted or not; words in string literals too, which only
     keeps a column that was not needed)."""
-    return {q.replace('""', '"') if q else w for q, w in _TOKEN.findall(sql)}
+    out: set[str] = set()
+    for lit, q, w in _TOKEN.findall(sql):
+        if w:
+            out.add(w)
+        elif q:
+            out.add(q.replace('""', '"'))
+        elif lit:
+            out.update(_WORD.findall(lit))
+    return out
 
 
 def _column_name(column: str) -> str:
