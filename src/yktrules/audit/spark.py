@@ -35,7 +35,7 @@ def run_spark(
 ) -> list[AuditOutcome]:
     """Like :func:`yktrules.audit.duckdb.run_duckdb`, on `spark` (or a session for `master`,
     default ``local[*]``).  The session's settings are restored afterwards."""
-    from ..batch.spark import yktrules_session
+    from ..batch.spark_session import yktrules_session
 
     with yktrules_session(spark, master) as session:
         return _run(session, audits, rows, registries, params, as_of, unmask)

@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,11 +33,12 @@ from ..ir.values import Unknown
 from ..sql import decisions
 from ..sql.compiler import sql_type
 from ..sql.decisions import compile_decisions
-from ..sql.dialects.spark import SESSION_CONF, SPARK
+from ..sql.dialects.spark import SPARK
 from ..sql.schema import facts_columns
 from .io import application_text
 from .rows import error_row, internal_message, line_text, peek_id
 from .spark_mask import mask_messages
+from .spark_session import yktrules_session
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -177,39 +175,6 @@ def _prepare_partition(ctx: tuple[Any, ...], rows: Iterable[Any]) -> Iterator[tu
 
 
 # ------------------------------------------------------------------ on the driver
-@contextmanager
-def yktrules_session(spark: SparkSession | None, master: str | None) -> Iterator[SparkSession]:
-    """`spark`, else the active session, else a new one on `master` (stopped at the end),
-    with yktrules' session settings (``SESSION_CONF``) for the duration, restored after."""
-    from pyspark.sql import SparkSession
-
-    session, owned = spark, False
-    if session is None:
-        session = SparkSession.getActiveSession()
-    if session is None:
-        builder = SparkSession.builder.appName("yktrules-screen")
-        if master:
-            builder = builder.master(master)
-        if (master or "local").startswith("local"):
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this venv
-        session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
-        session.sparkContext.setLogLevel("ERROR")
-        owned = True
-    saved = {k: session.conf.get(k, None) for k in SESSION_CONF}
-    for k, v in SESSION_CONF.items():
-        session.conf.set(k, v)
-    try:
-        yield session
-    finally:
-        for k, old in saved.items():
-            if old is None:
-                session.conf.unset(k)
-            else:
-                session.conf.set(k, old)
-        if owned:
-            session.stop()
-
-
 def _segments(df: DataFrame) -> dict[tuple[str, int], tuple[int, int]]:
     """For each (file, partition) run of input lines, the number of its first line and its
     first row id: lines are numbered from 1 in the order (file path, position in file)."""
@@ -329,6 +294,7 @@ def screen_spark(
     single_file: bool | None = None,
     parallel: int = 2,
     unmask: bool = False,
+    conf: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Screen the JSON Lines at `input_path` (a file, a directory or a glob, on any file
     system Spark reads) and write one result per input line to `out_path`, in line order.
@@ -340,7 +306,8 @@ def screen_spark(
     `out_path` ends in ``.parquet``.  `single_file` (default: when Spark runs locally)
     writes one file at `out_path`; otherwise `out_path` is a directory of part files,
     ``part-00000…`` in line order.  `spark` is the session to use, else the active one,
-    else a new one on `master` (stopped at the end).  `parallel` policies are planned and
+    else a new one on `master` with the Spark settings `conf` (stopped at the end); on a
+    cluster, yktrules ships itself to the executors.  `parallel` policies are planned and
     decided at a time.  ID and card numbers in messages are masked (as
     :func:`yktrules.facts.privacy.mask_row` does) unless `unmask`.
 
@@ -356,7 +323,7 @@ def screen_spark(
     if fmt not in ("jsonl", "parquet"):
         raise ValueError(f"format must be 'jsonl' or 'parquet', not {fmt!r}")
     run: _Run | None = None
-    with yktrules_session(spark, master) as session:
+    with yktrules_session(spark, master, conf) as session:
         try:
             base = _prepared(session, policy_set, str(input_path), item, all_items, as_of, unmask)
             codes = sorted(r[0] for r in base.select(explode("tasks.code")).distinct().collect())

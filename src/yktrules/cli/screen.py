@@ -42,6 +42,24 @@ from .support import date_arg, err, fail, load_policies
 )
 @click.option("--master", help="Spark master URL for --engine spark (default: $SPARK_MASTER)")
 @click.option(
+    "--driver-memory",
+    help="--engine spark: the driver's memory (spark.driver.memory, e.g. 4g; all items "
+    "need 2g or more)",
+)
+@click.option(
+    "--spark-conf",
+    "spark_conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="--engine spark: a Spark setting for the session (repeatable), e.g. "
+    "spark.executor.memory=4g",
+)
+@click.option(
+    "--part-files",
+    is_flag=True,
+    help="--engine spark: --out is a folder of part files in line order (default: one file)",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["jsonl", "parquet"]),
@@ -82,6 +100,9 @@ def screen(
     chunk_size: int,
     progress: bool | None,
     master: str | None,
+    driver_memory: str | None,
+    spark_conf: tuple[str, ...],
+    part_files: bool,
     unmask: bool,
     log_file: str | None,
     actor: str | None,
@@ -98,9 +119,13 @@ def screen(
     fmt = output_format(out_file, fmt)
     hook = decisions_hook(log_file, actor, engine, unmask)
     if engine == "spark":
+        conf = dict(_setting(x) for x in spark_conf)
+        if driver_memory:
+            conf["spark.driver.memory"] = driver_memory
         _screen_spark(
-            ps, input_file, out_file, item, all_items, as_of, master, fmt, summary, unmask
-        )
+            ps, input_file, out_file, item, all_items, as_of, master, fmt, summary, unmask,
+            (conf, part_files),
+        )  # fmt: skip
         return
     out: Any = out_file
     if out_file is None:
@@ -147,10 +172,12 @@ def _screen_spark(
     fmt: str,
     summary: bool,
     unmask: bool,
+    spark: tuple[dict[str, str], bool],
 ) -> None:
     """`screen --engine spark`: the same rows, decided by Spark SQL (docs/spark.md)."""
     if out_file is None or input_file == "-":
         fail("--engine spark 需要输入文件和 --out 输出路径 / needs an input file and --out", 2)
+    conf, part_files = spark
     try:
         from ..batch.spark import screen_spark
     except ImportError:
@@ -166,6 +193,8 @@ def _screen_spark(
             master=master or os.environ.get("SPARK_MASTER"),
             format="parquet" if fmt == "parquet" else "jsonl",
             unmask=unmask,
+            conf=conf,
+            single_file=not part_files,
         )
     except ArgumentError as e:
         fail(str(e), 2)
@@ -187,6 +216,13 @@ _ERROR_ZH = {
     "no_policy": "无适用政策",
     "internal": "内部错误",
 }
+
+
+def _setting(text: str) -> tuple[str, str]:
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        fail(f"--spark-conf 应为 KEY=VALUE / --spark-conf takes KEY=VALUE, not {text!r}", 2)
+    return key.strip(), value.strip()
 
 
 def _print_summary(ps: PolicySet, s: Summary) -> None:

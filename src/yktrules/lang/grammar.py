@@ -3,6 +3,7 @@ for every named terminal) and the one Lark LALR parser built from it."""
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -12,11 +13,21 @@ if TYPE_CHECKING:
     from lark import Lark
 
 
+@cache
 def grammar_path() -> Path:
-    """The grammar shipped in the wheel, or the repository's `grammars/` in a checkout."""
-    packaged = resources.files("yktrules") / "grammars" / "ykt.lark"
+    """The grammar shipped in the wheel, or the repository's `grammars/` in a checkout.
+    Imported from a zip file (shipped to Spark executors with ``addPyFile``), its grammar
+    files are copied out to a folder once, for Lark to open."""
+    folder = resources.files("yktrules") / "grammars"
+    packaged = folder / "ykt.lark"
     if packaged.is_file():
-        return Path(str(packaged))
+        if Path(str(packaged)).is_file():
+            return Path(str(packaged))
+        out = Path(tempfile.mkdtemp(prefix="yktrules-grammar-"))
+        for f in folder.iterdir():
+            if f.name.endswith(".lark"):
+                (out / f.name).write_bytes(f.read_bytes())
+        return out / "ykt.lark"
     return Path(__file__).resolve().parents[3] / "grammars" / "ykt.lark"
 
 
