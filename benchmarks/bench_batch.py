@@ -58,10 +58,12 @@ def one(args: argparse.Namespace) -> None:
     if args.engine == "python" and args.python_rows and args.python_rows < args.rows:
         import itertools
 
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if args.input == "parquet":
-            source = pq.read_table(src).slice(0, args.python_rows)
+        if args.input == "parquet":  # the first rows only (not the whole file in memory)
+            f = pq.ParquetFile(src)
+            source = pa.Table.from_batches([next(f.iter_batches(batch_size=args.python_rows))])
         else:
             with open(src, "rb") as f:
                 source = list(itertools.islice(f, args.python_rows))

@@ -146,9 +146,13 @@ class Plan:
     stages: list[Stage] = attrs.Factory(list)
 
 
-#: The size of the policy SQL one query may hold (characters of its columns); about the
-#: working space of 400 MB.  A library larger than this is staged.
-STAGE_BUDGET = 400_000
+#: The size of the policy SQL one query may hold (characters of its columns): about 150 MB
+#: of DuckDB working space, and the fastest grouping measured (benchmarks/README.md).  A
+#: library larger than :data:`STAGE_ABOVE` is staged in groups of this size.
+STAGE_BUDGET = 50_000
+#: The most policy SQL one query holds (about 300 MB of working space): more is staged.
+#: Every item's policies fit in one query: staging pays off only for many items.
+STAGE_ABOVE = 300_000
 
 
 def build(
@@ -301,11 +305,14 @@ def _stacked(sqls: list[PolicySQL], compact: bool) -> list[list[str]]:
 
 
 def _groups(sqls: list[PolicySQL], compact: bool, budget: int) -> list[list[int]]:
-    """The policies in groups of at most `budget` characters of SQL, in order."""
+    """The policies in groups of at most `budget` characters of SQL, in order; one group
+    when they all come to no more than :data:`STAGE_ABOVE` (or `budget`, if larger)."""
+    costs = [sum(len(c) for layer in s.layers(compact) for c in layer) for s in sqls]
+    if sum(costs) <= max(budget, STAGE_ABOVE):
+        return [list(range(len(sqls)))] if sqls else []
     groups: list[list[int]] = [[]]
     size = 0
-    for k, s in enumerate(sqls):
-        cost = sum(len(c) for layer in s.layers(compact) for c in layer)
+    for k, cost in enumerate(costs):
         if groups[-1] and size + cost > budget:
             groups.append([])
             size = 0

@@ -19,6 +19,9 @@ import pyarrow.parquet as pq
 
 from .plan import Plan
 
+#: Rows per row group of a stage's file.
+ROW_GROUP = 16_384
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -26,7 +29,12 @@ if TYPE_CHECKING:
 
 
 def execute(
-    con: duckdb.DuckDBPyConnection, plan: Plan, folder: str, summary: Summary, done: list[Path]
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    folder: str,
+    summary: Summary,
+    done: list[Path],
+    batch_size: int = 2048,
 ) -> None:
     """Run the stages, adding to `done` the file of each one's results as it is written
     (the rows first, then each stage's)."""
@@ -34,10 +42,21 @@ def execute(
     sqls = [plan.stage0, *(s.sql for s in plan.stages)]
     for k, (sql, path) in enumerate(zip(sqls, paths, strict=True)):
         t0 = time.perf_counter()
-        # small row groups: the writer holds a row group of every thread in memory
-        con.execute(
-            f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 2048)"
-        )
+        # streamed (DuckDB's own COPY keeps the input order by buffering what its threads
+        # finish early: gigabytes on a million rows)
+        reader = con.sql(sql).to_arrow_reader(batch_size)
+        try:
+            with pq.ParquetWriter(path, reader.schema, compression="snappy") as w:
+                held: list[pa.RecordBatch] = []
+                for b in reader:  # row groups of about ROW_GROUP rows: little metadata
+                    held.append(b)
+                    if sum(x.num_rows for x in held) >= ROW_GROUP:
+                        w.write_table(pa.Table.from_batches(held))
+                        held = []
+                if held:
+                    w.write_table(pa.Table.from_batches(held))
+        finally:
+            reader.close()
         if k == 0:
             con.execute(f"CREATE OR REPLACE VIEW __stage0 AS SELECT * FROM read_parquet('{path}')")
         summary.engine_seconds += time.perf_counter() - t0
@@ -50,7 +69,10 @@ def combine(
     """The files side by side: batches with the columns of an unstaged run's query
     (``__line``, ``__error``, ``__raw``, ``__app``, ``__as_of``, ``__out``, ``__pii`` and
     every policy's outcome)."""
-    readers = [_rows(p, batch_size) for p in paths]
+    # of the rows, only what the output needs (not the facts, which the stages read)
+    head = ["__line", "__error", "__raw", "__ok", "__wanted", "__app", "__as_of"]
+    head += ["__appjson"] if output == "jsonl" else []
+    readers = [_rows(paths[0], batch_size, head)] + [_rows(p, batch_size) for p in paths[1:]]
     while True:
         parts = [next(r, None) for r in readers]
         if parts[0] is None:
@@ -60,13 +82,15 @@ def combine(
         yield _combine(head, groups, output)  # type: ignore[arg-type]
 
 
-def _rows(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
-    """The file's rows in batches of exactly `batch_size` (the last one shorter), whatever
-    its row groups."""
+def _rows(
+    path: Path, batch_size: int, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The file's rows (`columns` of them) in batches of exactly `batch_size` (the last one
+    shorter), whatever its row groups."""
     f = pq.ParquetFile(path)
     pending: list[pa.RecordBatch] = []
     held = 0
-    for b in f.iter_batches(batch_size=batch_size, use_threads=False):
+    for b in f.iter_batches(batch_size=batch_size, columns=columns, use_threads=False):
         pending.append(b)
         held += b.num_rows
         while held >= batch_size:
