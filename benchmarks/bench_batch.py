@@ -6,6 +6,8 @@ the Python engine, in the same run, on a synthetic population.
     .venv/bin/python benchmarks/bench_batch.py 20000 --all-items   # JSON Lines in and out
     .venv/bin/python benchmarks/bench_batch.py 1000000 --all-items --input parquet \\
         --format parquet --layout decisions --python-rows 5000
+    .venv/bin/python benchmarks/bench_batch.py 20000 --engines duckdb,spark,python \\
+        --python-rows 2000                                # Spark (local[2]) reads JSON Lines
 
 Writes the population once (``--work``, default a temporary folder): JSON Lines, or typed
 Parquet (``synth.write_parquet``) with ``--input parquet``.  Each engine screens it in a
@@ -68,6 +70,9 @@ def one(args: argparse.Namespace) -> None:
             with open(src, "rb") as f:
                 source = list(itertools.islice(f, args.python_rows))
     t0 = time.perf_counter()
+    if args.engine == "spark":
+        spark(args, ps, src, t0)
+        return
     s = screen_to_file(
         ps,
         source,
@@ -92,11 +97,39 @@ def one(args: argparse.Namespace) -> None:
     print("FIGURES " + json.dumps(figures))
 
 
+def spark(args: argparse.Namespace, ps: yktrules.PolicySet, src: Path, t0: float) -> None:
+    """The Spark engine (JSON Lines in; local[2] unless SPARK_MASTER), with a 2 GB driver."""
+    import os
+
+    from yktrules.batch.spark import screen_spark
+
+    if src.suffix != ".jsonl":
+        sys.exit("--engine spark reads JSON Lines: use --input jsonl")
+    fmt = "parquet" if args.format == "parquet" else "jsonl"
+    s = screen_spark(
+        ps,
+        str(src),
+        str(args.work / f"out-spark.{fmt}"),
+        all_items=args.all_items,
+        master=os.environ.get("SPARK_MASTER", "local[2]"),
+        format=fmt,  # type: ignore[arg-type]
+        conf={"spark.driver.memory": "2g"},
+    )
+    seconds = time.perf_counter() - t0
+    print(
+        f"{s['rows']} rows, spark, {args.input} -> {fmt}: {seconds:.1f} s, "
+        f"{s['rows'] / seconds:,.0f} rows/s, {s['decisions'] / seconds:,.0f} decisions/s; "
+        f"{s['policies']} policies; errors {s['errors']}; driver peak (Python) {peak_mb():,.0f} MB"
+    )
+    figures = {"seconds": seconds, "rows": s["rows"], "decisions": s["decisions"]}
+    print("FIGURES " + json.dumps({**figures, "peak_mb": peak_mb()}))
+
+
 def compare(args: argparse.Namespace) -> None:
     """Each engine in a process of its own, then the figures side by side."""
     population(args)
     rows: dict[str, dict[str, float]] = {}
-    for engine in ("duckdb", "python"):
+    for engine in args.engines.split(","):
         cmd = [sys.executable, __file__, str(args.rows), "--engine", engine]
         cmd += ["--work", str(args.work), "--format", args.format, "--layout", args.layout]
         cmd += ["--input", args.input, "--chunk-size", str(args.chunk_size)]
@@ -127,7 +160,8 @@ def main() -> None:
     ap.add_argument("--input", choices=["jsonl", "parquet"], default="jsonl")
     ap.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
     ap.add_argument("--layout", choices=["documents", "decisions"], default="documents")
-    ap.add_argument("--engine", choices=["python", "duckdb", "both"], default="both")
+    ap.add_argument("--engine", choices=["python", "duckdb", "spark", "both"], default="both")
+    ap.add_argument("--engines", default="duckdb,python", help="with --engine both: which")
     ap.add_argument("--python-rows", type=int, default=0, help="rows the Python engine screens")
     ap.add_argument("--chunk-size", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)

@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import yktrules
-from yktrules.batch import InputError, screen_batch, screen_frame, screen_to_file
+from yktrules.batch import InputError, plan, screen_batch, screen_frame, screen_to_file
 from yktrules.batch import duckdb as sql_engine
-from yktrules.batch import plan
 from yktrules.batch.rows import screen_rows
 from yktrules.cli import cli
 from yktrules.errors import ArgumentError

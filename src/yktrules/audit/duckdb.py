@@ -106,6 +106,7 @@ def run_duckdb(
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     payments = [p for _, p in rows]

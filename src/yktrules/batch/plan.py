@@ -321,16 +321,17 @@ def _groups(sqls: list[PolicySQL], compact: bool, budget: int) -> list[list[int]
     return groups if groups[0] else []
 
 
-def _outputs(sqls: list[PolicySQL], output: str, d: Dialect) -> str:
+def _outputs(sqls: list[PolicySQL], output: str, d: Dialect, cast: bool = False) -> str:
     """The row's decisions by these policies: JSON text, comma-separated (empty: none), or
-    a list of STRUCTs."""
+    a list of STRUCTs (`cast` to the one decision type: stages' lists are put together)."""
     if output == "jsonl":
         return d.concat_ws(",", [s.json() for s in sqls]) if sqls else "''"
     kind = compact_type(d) if output == "compact" else decision_type(d)
     structs = [s.compact() if output == "compact" else s.struct() for s in sqls]
     if not structs:
         return f"CAST([] AS {kind}[])"
-    return f"CAST(list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL) AS {kind}[])"
+    kept = f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)"
+    return f"CAST({kept} AS {kind}[])" if cast else kept
 
 
 def _pii(uses: list[PolicyUse], sqls: list[PolicySQL], output: str, d: Dialect) -> str:
@@ -387,7 +388,7 @@ def _group_final(
     """A stage's output row: its decisions, whether a message may hold an ID number, how
     many of its policies are in force, and their outcomes."""
     return [
-        f"{_outputs(sqls, output, d)} AS __out",
+        f"{_outputs(sqls, output, d, cast=True)} AS __out",
         f"{_pii(uses, sqls, output, d)} AS __pii",
         f"({_n_on(uses, d)}) AS __on",
         *_outcomes(uses, d),

@@ -376,6 +376,7 @@ def write_parquet(path: str | Path, size: int, seed: int = 0, p_unknown: float =
         jsonl = Path(tmp) / "population.jsonl"
         count = write_jsonl(jsonl, size, seed, p_unknown)
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
         try:
             empty = con.from_arrow(arrow_schema(Application).empty_table())
             types = dict(zip(empty.columns, (str(t) for t in empty.types), strict=True))
