@@ -35,6 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_batch import peak_mb  # noqa: E402  (one definition for both scripts)
 
 #: The hand-written query: 低保 for applications filed in 2021-2024, Neijiang's variant
 #: (and Zizhong's from 2022) where it applies, the province's elsewhere in Sichuan.
@@ -123,14 +126,6 @@ SELECT row_no AS line, app,
   amount
 FROM o
 """
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM: not inherited across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def child(args: argparse.Namespace) -> None:

@@ -224,7 +224,7 @@ def build(
         [f"{item_of} AS __wanted_item", f"{ce} AS __ce", as_of_column()],
     ]
     compact = output == "compact"
-    sqls = [_policy_sql(ps, u, d) for u in uses]
+    sqls = [_policy_sql(u, d) for u in uses]
     groups = _groups(sqls, compact, STAGE_BUDGET if budget is None else budget)
     if len(groups) <= 1:
         env_cols: list[str] = [c for u in uses for c in _env(ps, u, d)]
@@ -265,7 +265,7 @@ def _name(column: str) -> str:
     return column.rsplit(" AS ", 1)[-1].strip('"')
 
 
-def _policy_sql(ps: PolicySet, u: PolicyUse, d: Dialect) -> PolicySQL:
+def _policy_sql(u: PolicyUse, d: Dialect) -> PolicySQL:
     return PolicySQL(
         u.policy,
         None,
