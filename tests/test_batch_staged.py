@@ -144,20 +144,15 @@ def attrs_evolve(p: plan.Plan, **changes: Any) -> plan.Plan:
     st.data(),
 )
 def test_lists_side_by_side(groups: list[list[list[int]]], data: st.DataObject) -> None:
-    """Row by row, the stages' lists one after the other; a row not screened is NULL; with
-    the placeholder, a screened row without an element has one NULL."""
+    """Row by row, the stages' lists one after the other; a row not screened is NULL."""
     n = min(len(g) for g in groups)
     groups = [g[:n] for g in groups]
     screened = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
     groups = [[row if ok else [] for row, ok in zip(g, screened, strict=True)] for g in groups]
     arrays = [pa.array(g, pa.list_(pa.int64())) for g in groups]
-    for placeholder in (False, True):
-        got = staged._lists(arrays, pa.array(screened), placeholder=placeholder).to_pylist()
-        want: list[Any] = []
-        for i, ok in enumerate(screened):
-            row = [x for g in groups for x in g[i]]
-            want.append(None if not ok else ([None] if placeholder and not row else row))
-        assert got == want
+    got = staged._lists(arrays, pa.array(screened)).to_pylist()
+    want = [[x for g in groups for x in g[i]] if ok else None for i, ok in enumerate(screened)]
+    assert got == want
 
 
 def test_the_plan_query_runs_without_python(

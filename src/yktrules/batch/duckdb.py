@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 #: DuckDB's buffer memory in a run (a million rows, every item: peak 0.92 GB, where
 #: without a limit reading wide Parquet row groups took it past 1 GB, no faster).
 MEMORY_LIMIT = "512MB"
+#: How much of the result DuckDB computes ahead of the host reading it.
+STREAM_BUFFER = "64MB"
+#: Decisions (rows × policies) per batch of a compact output.
+COMPACT_CELLS = 262_144
 
 
 @attrs.frozen
@@ -89,6 +93,10 @@ class Run:
         self.con.execute("SET enable_progress_bar = false")  # stderr is the host's
         # what DuckDB may cache (Parquet pages it read, …); more is spilled to tmpdir
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        # results DuckDB may compute ahead of the reader: with the default (under 1 MB) it
+        # computes little more than the batch asked for, and its threads wait on the host
+        # (低保, 200,000 rows: 4.4 s -> 3.2 s)
+        self.con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
         self.relation: sources.Relation | None = None
         self.staged: list[Path] = []  # a staged run's files, once written
         self.failure = ""
@@ -114,6 +122,12 @@ class Run:
         except BaseException:
             self.close()
             raise
+        # rows per result batch: compact rows are short, and each batch is put together
+        # with a few Arrow calls per policy (small batches: that overhead dominates)
+        self.out_rows = self.batch_size
+        if output == "compact":
+            per = COMPACT_CELLS // max(1, len(self.plan.uses))
+            self.out_rows = max(self.batch_size, min(65_536, per))
 
     @property
     def total(self) -> int | None:
@@ -158,10 +172,10 @@ class Run:
     def _batches(self) -> Iterator[pa.RecordBatch]:
         if self.plan.stages:
             staged.execute(self.con, self.plan, self.tmpdir, self.summary, self.staged)
-            yield from staged.combine(self.plan, self.staged, self.output, self.batch_size)
+            yield from staged.combine(self.plan, self.staged, self.output, self.out_rows)
             return
         t0 = time.perf_counter()
-        reader = self.con.sql(self.plan.sql).to_arrow_reader(self.batch_size)
+        reader = self.con.sql(self.plan.sql).to_arrow_reader(self.out_rows)
         self.summary.engine_seconds += time.perf_counter() - t0
         try:
             while True:

@@ -516,51 +516,6 @@ def decision_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def decisions_table(b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]]) -> pa.Table:
-    """A DuckDB engine's compact output batch (a list of short decisions per row) as a table
-    with :data:`DECISIONS_SCHEMA`, the rows Python finished in their places."""
-    import pyarrow.compute as pc
-
-    out = b.column("__out")
-    keep = pc.invert(pc.is_null(out))
-    lists = pc.filter(out, keep)
-    parent = pc.list_parent_indices(lists)
-    at = pc.take(pc.indices_nonzero(keep), parent)
-    values = lists.flatten()
-    n = len(values)
-
-    def field(name: str) -> pa.Array:
-        return pc.struct_field(values, name)
-
-    table = pa.Table.from_arrays(
-        [
-            pc.take(b.column("__line"), at),
-            pc.take(b.column("__app"), at).cast(pa.string()),
-            field("item"),
-            field("policy"),
-            field("version"),
-            pc.if_else(  # a row without a decision has no date either
-                pc.is_null(field("item")),
-                pa.scalar(None, pa.date32()),
-                pc.take(b.column("__as_of"), at).cast(pa.date32()),
-            ),
-            field("outcome"),
-            field("amount").cast(pa.decimal128(38, 2)),
-            field("reasons"),
-            field("unknown"),
-            pa.nulls(n, pa.string()),
-            pa.nulls(n, DECISIONS_SCHEMA.field("errors").type),
-        ],
-        schema=DECISIONS_SCHEMA,
-    )
-    if not finished:
-        return table
-    extra = pa.Table.from_pylist(
-        decision_rows([finished[i] for i in sorted(finished)]), schema=DECISIONS_SCHEMA
-    )
-    return pa.concat_tables([table, extra]).sort_by([("line", "ascending")])
-
-
 def application_text(app: Any) -> str | None:
     """An application id for the Parquet column: text as it is, anything else as JSON."""
     if app is None or isinstance(app, str):

@@ -25,9 +25,10 @@ from .. import ir
 from ..ir import regions
 from ..ir.values import Unknown
 from ..sql.compiler import AS_OF_YMD, as_of_column, literal, sql_type
-from ..sql.decisions import PolicySQL, compact_type, decision_type, pruned
+from ..sql.decisions import MASK_BITS, PolicySQL, decision_type, pruned
 from ..sql.dialects.duckdb import DUCKDB, Dialect
 from ..sql.validation import json_columns, json_document, typed_document
+from . import share
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     from ..screening.policyset import PolicySet
 
 #: What an output row holds: JSON text (``jsonl``), the decisions as STRUCTs (``arrow``) or
-#: the decisions in short (``compact``: no messages, no missing facts).
+#: the decisions in short as columns, a few per policy (``compact``: no messages, no missing
+#: facts; :func:`compact_columns`, put together by :mod:`.columnar`).
 OUTPUTS = ("jsonl", "arrow", "compact")
 
 
@@ -226,10 +228,14 @@ def build(
     compact = output == "compact"
     sqls = [_policy_sql(u, d) for u in uses]
     groups = _groups(sqls, compact, STAGE_BUDGET if budget is None else budget)
+    glob = share.global_params(uses, len(keys) * epochs)
     if len(groups) <= 1:
         env_cols: list[str] = [c for u in uses for c in _env(ps, u, d)]
-        layers += [env_cols, *_stacked(sqls, compact)]
+        env_cols += _param_columns(ps, glob, d)
+        own, rename = share.shared([s.layers(compact) for s in sqls], glob)
+        layers += [env_cols, *own]
         final = _final(uses, sqls, output, d, error=error, raw=raw)
+        final = [share.renamed(c, rename, glob) for c in final]
         return Plan(pruned(relation, base, layers, final, d), uses, keys, source)
     # staged: the rows once, then each group of policies over them
     app = ["CASE WHEN __ok THEN (application).id END AS __app"]
@@ -255,8 +261,10 @@ def build(
     for group in groups:
         gu = [uses[k] for k in group]
         gs = [sqls[k] for k in group]
-        glayers = [[c for u in gu for c in _env(ps, u, d)], *_stacked(gs, compact)]
-        final = _group_final(gu, gs, output, d)
+        own, rename = share.shared([s.layers(compact) for s in gs], glob)
+        env_cols = [c for u in gu for c in _env(ps, u, d)] + _param_columns(ps, glob, d)
+        glayers = [env_cols, *own]
+        final = [share.renamed(c, rename, glob) for c in _group_final(gu, gs, output, d)]
         stages.append(Stage(pruned("__stage0", base0, glayers, final, d), gu))
     return Plan("", uses, keys, source, stage0=stage0, stages=stages)
 
@@ -286,22 +294,11 @@ def _env(ps: PolicySet, u: PolicyUse, d: Dialect) -> list[str]:
     plist = [f"CAST(NULL AS {ptype})"] + [_params_literal(ps, u.policy, v, d) for v in u.params]
     vlist = ["NULL"] + [d.string_lit(v) for v in u.versions]
     return [
+        f"{pk} AS {d.ident(f'__{u.prefix}pk')}",
         f"coalesce(__ok AND {on}, FALSE) AS {d.ident(f'__{u.prefix}on')}",
         f"[{', '.join(plist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}params')}",
         f"[{', '.join(vlist)}][{pk} + 1] AS {d.ident(f'__{u.prefix}version')}",
     ]
-
-
-def _stacked(sqls: list[PolicySQL], compact: bool) -> list[list[str]]:
-    """Every policy's lets, values, outcomes and messages, side by side, aligned on the
-    last layer (a policy's lets need only the facts)."""
-    per = [s.layers(compact) for s in sqls]
-    depth = max((len(layers) for layers in per), default=0)
-    stacked: list[list[str]] = [[] for _ in range(depth)]
-    for own in per:
-        for k, cols in enumerate(own):
-            stacked[depth - len(own) + k] += cols
-    return stacked
 
 
 def _groups(sqls: list[PolicySQL], compact: bool, budget: int) -> list[list[int]]:
@@ -326,8 +323,8 @@ def _outputs(sqls: list[PolicySQL], output: str, d: Dialect, cast: bool = False)
     a list of STRUCTs (`cast` to the one decision type: stages' lists are put together)."""
     if output == "jsonl":
         return d.concat_ws(",", [s.json() for s in sqls]) if sqls else "''"
-    kind = compact_type(d) if output == "compact" else decision_type(d)
-    structs = [s.compact() if output == "compact" else s.struct() for s in sqls]
+    kind = decision_type(d)
+    structs = [s.struct() for s in sqls]
     if not structs:
         return f"CAST([] AS {kind}[])"
     kept = f"list_filter([{', '.join(structs)}], lambda __z: __z IS NOT NULL)"
@@ -350,24 +347,44 @@ def _outcomes(uses: list[PolicyUse], d: Dialect) -> list[str]:
     return [f"{d.ident(f'__{u.prefix}outcome')} AS {d.ident(f'__{u.prefix}o')}" for u in uses]
 
 
+def compact_columns(u: PolicyUse) -> list[str]:
+    """The names of a policy's columns in a compact output, besides its outcome
+    (``__<prefix>o``): which of its parameter sets and versions applied (``w``: 1, 2, …;
+    NULL where it is not in force), the amount, the masks of the rules that are reasons and
+    of the unknown ones."""
+    masks = range((len(u.policy.rules) + MASK_BITS - 1) // MASK_BITS)
+    return [
+        f"__{u.prefix}w",
+        f"__{u.prefix}a",
+        *(f"__{u.prefix}f{j}" for j in masks),
+        *(f"__{u.prefix}u{j}" for j in masks),
+    ]
+
+
+def _compact(uses: list[PolicyUse], d: Dialect) -> list[str]:
+    out = []
+    for u in uses:
+        on, pk = d.ident(f"__{u.prefix}on"), d.ident(f"__{u.prefix}pk")
+        out.append(f"CASE WHEN {on} THEN {pk} END AS {d.ident(f'__{u.prefix}w')}")
+        out += [d.ident(c) for c in compact_columns(u)[1:]]
+    return out
+
+
 def _final(
     uses: list[PolicyUse], sqls: list[PolicySQL], output: str, d: Dialect, *, error: str, raw: str
 ) -> list[str]:
     """The output row of an unstaged run."""
     nopolicy = f"(__ok AND __wanted IS NOT NULL AND ({_n_on(uses, d)}) = 0)"
     screened = f"__ok AND NOT {nopolicy}"
-    docs = _outputs(sqls, output, d)
+    docs = _outputs(sqls, output, d) if output != "compact" else ""
     if output == "jsonl":
         app = d.json_string("(application).id")
         line = (
             f"'{{\"line\":' || CAST(__line AS VARCHAR) || ',\"application\":' || {app} || "
             f"',\"decisions\":[' || {docs} || ']}}'"
         )
-    elif output == "compact":  # a row without a decision keeps a place: one NULL decision
-        line = (
-            f"list_transform([{docs}], lambda __k: CASE WHEN len(__k) = 0 THEN [NULL] "
-            "ELSE __k END)[1]"
-        )
+    elif output == "compact":  # the decisions are the policies' columns
+        line = "TRUE"
     else:
         line = docs
     return [
@@ -379,6 +396,7 @@ def _final(
         f"CASE WHEN {screened} THEN {line} END AS __out",
         f"{_pii(uses, sqls, output, d)} AS __pii",
         *_outcomes(uses, d),
+        *(_compact(uses, d) if output == "compact" else []),
     ]
 
 
@@ -387,6 +405,8 @@ def _group_final(
 ) -> list[str]:
     """A stage's output row: its decisions, whether a message may hold an ID number, how
     many of its policies are in force, and their outcomes."""
+    if output == "compact":
+        return [f"({_n_on(uses, d)}) AS __on", *_outcomes(uses, d), *_compact(uses, d)]
     return [
         f"{_outputs(sqls, output, d, cast=True)} AS __out",
         f"{_pii(uses, sqls, output, d)} AS __pii",
@@ -397,6 +417,25 @@ def _group_final(
 
 def _parts(model: Any) -> list[str]:
     return list(model.model_fields)
+
+
+def _param_columns(ps: PolicySet, glob: dict[str, list[Any]], d: Dialect) -> list[str]:
+    """Each parameter read from its own column: its value for the row's (class, epoch)."""
+    out = []
+    for name, per in sorted(glob.items()):
+        t = ps.params.decls[name].lang_type
+        distinct: list[str] = [literal(None, t, d)]
+        index: dict[str, int] = {}
+        at = []
+        for v in per:
+            text = literal(v, t, d)
+            if text not in index:
+                index[text] = len(distinct)
+                distinct.append(text)
+            at.append(str(index[text] + 1))
+        pick = f"[{', '.join(at)}][__ce + 1]"
+        out.append(f"[{', '.join(distinct)}][coalesce({pick}, 1)] AS {share.param_column(name)}")
+    return out
 
 
 def _params_type(ps: PolicySet, policy: ir.CheckedPolicy, d: Dialect) -> str:

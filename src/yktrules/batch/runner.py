@@ -18,7 +18,7 @@ import attrs
 import pyarrow as pa
 
 from ..errors import ArgumentError
-from . import io
+from . import columnar, io
 from .duckdb import Run
 from .rows import DecisionHook, HookError, error_row, internal_message, screen_one
 from .summary import Summary
@@ -316,11 +316,14 @@ def _tables(
     pending: list[pa.Table] = []
     held = 0
     output = "compact" if compact else "arrow"
-    for _run, b, finished in _duckdb(ps, source, opts, summary, output, unmask):
+    policies: list[columnar.Compact] | None = None
+    for run, b, finished in _duckdb(ps, source, opts, summary, output, unmask):
         if b is None:
             table = of_rows(list(finished.values()))
         elif compact:
-            table = io.decisions_table(b, finished)
+            if policies is None:
+                policies = columnar.specs(run.plan.uses)
+            table = columnar.decisions_table(b, finished, policies)
         else:
             table = io.batch_table(b, finished)
         pending.append(table)

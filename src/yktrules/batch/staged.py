@@ -113,26 +113,14 @@ def _combine(head: pa.RecordBatch, groups: list[pa.RecordBatch], output: str) ->
         on = pc.add(on, pc.fill_null(g.column("__on"), 0))
     nopolicy = pc.and_(pc.and_(ok, pc.is_valid(head.column("__wanted"))), pc.equal(on, 0))
     screened = pc.and_(ok, pc.invert(nopolicy))
-    pii = groups[0].column("__pii")
-    for g in groups[1:]:
-        pii = pc.or_(pii, g.column("__pii"))
-    outs = [g.column("__out") for g in groups]
-    if output == "jsonl":
-        # each stage's decisions with a comma before them (none: nothing), the first
-        # comma dropped
-        frags = []
-        for o in outs:
-            o = pc.fill_null(o, "")
-            frags.append(pc.if_else(pc.equal(o, ""), "", pc.binary_join_element_wise(",", o, "")))
-        docs = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*frags, ""), 1)
-        line = pc.cast(head.column("__line"), pa.string())
-        text = pc.binary_join_element_wise(
-            '{"line":', line, ',"application":', head.column("__appjson"),
-            ',"decisions":[', docs, "]}", "",
-        )  # fmt: skip
-        out: pa.Array = pc.if_else(screened, text, pa.scalar(None, pa.string()))
+    if output == "compact":  # the decisions are the policies' columns
+        pii: pa.Array = pa.nulls(n, pa.bool_())
+        out: pa.Array = pc.if_else(screened, True, pa.scalar(None, pa.bool_()))
     else:
-        out = _lists(outs, screened, placeholder=output == "compact")
+        pii = groups[0].column("__pii")
+        for g in groups[1:]:
+            pii = pc.or_(pii, g.column("__pii"))
+        out = _outputs(head, [g.column("__out") for g in groups], screened, output)
     raw = head.column("__raw")
     columns = {
         "__line": head.column("__line"),
@@ -150,9 +138,29 @@ def _combine(head: pa.RecordBatch, groups: list[pa.RecordBatch], output: str) ->
     return pa.RecordBatch.from_pydict(columns)
 
 
-def _lists(lists: list[pa.Array], screened: pa.Array, *, placeholder: bool) -> pa.Array:
-    """Row by row, the lists one after the other (NULL where not `screened`); with
-    `placeholder`, a row with no element gets one NULL element."""
+def _outputs(
+    head: pa.RecordBatch, outs: list[pa.Array], screened: pa.Array, output: str
+) -> pa.Array:
+    """The stages' outputs of each row put together: JSON text, or a list of STRUCTs."""
+    if output != "jsonl":
+        return _lists(outs, screened)
+    # each stage's decisions with a comma before them (none: nothing), the first comma
+    # dropped
+    frags = []
+    for o in outs:
+        o = pc.fill_null(o, "")
+        frags.append(pc.if_else(pc.equal(o, ""), "", pc.binary_join_element_wise(",", o, "")))
+    docs = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*frags, ""), 1)
+    line = pc.cast(head.column("__line"), pa.string())
+    text = pc.binary_join_element_wise(
+        '{"line":', line, ',"application":', head.column("__appjson"),
+        ',"decisions":[', docs, "]}", "",
+    )  # fmt: skip
+    return pc.if_else(screened, text, pa.scalar(None, pa.string()))
+
+
+def _lists(lists: list[pa.Array], screened: pa.Array) -> pa.Array:
+    """Row by row, the lists one after the other (NULL where not `screened`)."""
     n = len(screened)
     kind = lists[0].type
     values = [a.flatten() for a in lists]
@@ -160,12 +168,6 @@ def _lists(lists: list[pa.Array], screened: pa.Array, *, placeholder: bool) -> p
     lengths = pc.fill_null(pc.list_value_length(lists[0]), 0)
     for a in lists[1:]:
         lengths = pc.add(lengths, pc.fill_null(pc.list_value_length(a), 0))
-    if placeholder:  # a NULL element for each screened row without one
-        empty = pc.and_(screened, pc.equal(lengths, 0))
-        rows = pc.indices_nonzero(empty)
-        values.append(pa.nulls(len(rows), kind.value_type))
-        parents.append(pc.cast(rows, pa.int64()))
-        lengths = pc.add(lengths, pc.cast(empty, lengths.type))
     flat = pa.concat_arrays([v.cast(kind.value_type) for v in values])
     parent = pa.concat_arrays([pc.cast(p, pa.int64()) for p in parents])
     order = pc.sort_indices(parent)  # stable: within a row, the lists' order

@@ -128,6 +128,9 @@ def message(c: Compiler, rule: ir.CheckedRule) -> str:
 
 _BANG = "'!'"
 
+#: Rules per BIGINT of a compact decision's rule masks.
+MASK_BITS = 62
+
 
 def _paths(d: Dialect, m: str, can_fail: bool = True) -> str:
     if not can_fail:
@@ -283,46 +286,37 @@ class PolicySQL:
         return out
 
     def layers(self, compact: bool = False) -> list[list[str]]:
-        """The policy's columns, a layer on the ones before; `compact`: only what
-        :meth:`compact` needs (no missing paths, no messages)."""
+        """The policy's columns, a layer on the ones before; `compact`: the decision in
+        short (:meth:`compact`; no missing paths, no messages)."""
         if compact:
-            return [*self.lets(missing=False), self.values(), self.outcomes(missing=False)]
+            return [
+                *self.lets(missing=False),
+                self.values(),
+                self.outcomes(missing=False),
+                self.compact(),
+            ]
         return [*self.lets(), self.values(), self.outcomes(), self.messages()]
 
-    def compact(self) -> str:
-        """The decision in short, a STRUCT (:func:`compact_type`): item, policy, version,
-        outcome, the amount (DECIMAL(38,2), when eligible), and the names of the rules that
-        are reasons and of the rules that are unknown, in rule order."""
-        d, col = self.d, self.col
-        names = d.list_lit([d.string_lit(r.name) for _, r in self.rules])
-        fired = " + ".join(
-            f"CASE WHEN {self._fires(k, r)} THEN {1 << k} ELSE 0 END" for k, r in self.rules
-        )
-        unknown = " + ".join(
-            f"CASE WHEN {col(f'r{k}')} IS NULL THEN {1 << k} ELSE 0 END" for k, r in self.rules
-        )
-        empty = d.empty_list(d.string)
-
-        def pick(mask: str) -> str:
-            if not self.rules:
-                return empty
-            return f"list_filter({names}, lambda __n, __i: (({mask}) >> (__i - 1)) % 2 = 1)"
-
-        doc = d.struct(
-            [
-                ("item", d.string_lit(self.policy.item)),
-                ("policy", d.string_lit(self.policy.code)),
-                ("version", self.version),
-                ("outcome", col("outcome")),
-                (
-                    "amount",
-                    f"CASE WHEN {self._eligible()} THEN {self._cents()} END",
-                ),
-                ("reasons", pick(fired) if len(self.rules) < 63 else empty),
-                ("unknown", pick(unknown) if len(self.rules) < 63 else empty),
-            ]
-        )
-        return self._on(doc)
+    def compact(self) -> list[str]:
+        """The decision in short, as columns (NULL where the policy is not computed): the
+        amount (``<prefix>a``, DECIMAL(38,2), when eligible) and two bit masks of the
+        rules, in rule order — those that are reasons (``<prefix>f0``, ``f1``, …) and those
+        that are unknown (``<prefix>u0``, …), :data:`MASK_BITS` rules to a BIGINT.  The
+        outcome is :meth:`outcomes`' column; the host turns the masks into rule names."""
+        col = self.col
+        amount = f"CASE WHEN {self._eligible()} THEN {self._cents()} END"
+        cols = [f"{self._on(amount)} AS {col('a')}"]
+        for j in range(0, len(self.rules), MASK_BITS):
+            part = self.rules[j : j + MASK_BITS]
+            fired = " + ".join(
+                f"CASE WHEN {self._fires(k, r)} THEN {1 << (k - j)} ELSE 0 END" for k, r in part
+            )
+            unknown = " + ".join(
+                f"CASE WHEN {col(f'r{k}')} IS NULL THEN {1 << (k - j)} ELSE 0 END" for k, _ in part
+            )
+            cols.append(f"{self._on(f'CAST({fired} AS BIGINT)')} AS {col(f'f{j // MASK_BITS}')}")
+            cols.append(f"{self._on(f'CAST({unknown} AS BIGINT)')} AS {col(f'u{j // MASK_BITS}')}")
+        return cols
 
     def personal(self) -> str:
         """TRUE where a message holds 16 digits in a row (an ID or card number, which
@@ -461,15 +455,6 @@ class PolicySQL:
             lit("}"),
         ]
         return self._on(" || ".join(parts))
-
-
-def compact_type(d: Dialect = DUCKDB) -> str:
-    """The SQL type of :meth:`PolicySQL.compact`."""
-    s = d.string
-    return d.struct_type(
-        [("item", s), ("policy", s), ("version", s), ("outcome", s), ("amount", "DECIMAL(38,2)"),
-         ("reasons", d.list_type(s)), ("unknown", d.list_type(s))]
-    )  # fmt: skip
 
 
 def compile_decisions(
