@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -190,3 +192,32 @@ def test_division_is_exact_to_ten_places_and_null_on_zero(a: str, b: str) -> Non
         # half away from zero on the magnitude
         want = q.copy_abs().quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP).copy_sign(q)
         assert row[0] == want
+
+
+_DECIMALS = st.decimals(
+    min_value=Decimal("-1e15"), max_value=Decimal("1e15"), places=10, allow_nan=False
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_DECIMALS, _DECIMALS), min_size=1, max_size=40))
+def test_division_agrees_with_python_decimals(pairs: list[tuple[Decimal, Decimal]]) -> None:
+    """The SQL quotient of any two DECIMAL(38,10) values, vectorized over a table (signs,
+    zero, tiny and large magnitudes): Python's exact quotient, half away from zero."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    con = duckdb.connect()
+    rows = ", ".join(f"({i}, '{a}', '{b}')" for i, (a, b) in enumerate(pairs))
+    q = DUCKDB.divide(f"CAST(a AS {DEC})", f"CAST(b AS {DEC})")
+    got = dict(con.execute(f"SELECT i, {q} FROM (VALUES {rows}) AS t(i, a, b)").fetchall())
+    for i, (a, b) in enumerate(pairs):
+        if b == 0:
+            assert got[i] is None
+            continue
+        with localcontext() as ctx:
+            ctx.prec = 80
+            exact = a / b
+            want = exact.copy_abs().quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP)
+            if want >= Decimal(10) ** 28:  # beyond DECIMAL(38,10): not compared
+                continue
+            assert got[i] == want.copy_sign(exact), (a, b)

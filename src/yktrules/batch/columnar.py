@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -54,108 +55,120 @@ def specs(uses: Sequence[PolicyUse]) -> list[Compact]:
     return [Compact.of(u) for u in uses]
 
 
-def decisions_table(
-    b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]], policies: Sequence[Compact]
-) -> pa.Table:
-    """A compact output batch as a table with :data:`DECISIONS_SCHEMA`: every screened row's
-    decisions (a row screened for no item: one row of NULLs, keeping its place), then the
-    rows Python finished, all in input order."""
-    screened = pc.fill_null(b.column("__out"), False)
-    n = b.num_rows
-    k_all = len(policies) or 1
-    rows: list[pa.Array] = []  # the batch row of each decision
-    keys: list[pa.Array] = []  # its place: row * policies + policy
-    parts: list[dict[str, pa.Array]] = []
-    count = pa.array([0] * n, pa.int64())
-    for k, p in enumerate(policies):
-        w = b.column(f"__{p.prefix}w")
-        on = pc.and_(screened, pc.is_valid(w))
-        idx = pc.indices_nonzero(on)
-        count = pc.add(count, pc.cast(on, pa.int64()))
-        m = len(idx)
-        if not m:
-            continue
-        col = {c: pc.take(b.column(f"__{p.prefix}{c}"), idx) for c in ("o", "a")}
-        parts.append(
-            {
-                "item": pa.repeat(pa.scalar(p.item, _S), m),
-                "policy": pa.repeat(pa.scalar(p.code, _S), m),
-                "version": pc.take(p.versions, pc.take(w, idx)),
-                "outcome": col["o"],
-                "amount": col["a"].cast(pa.decimal128(38, 2)),
-                "reasons": _names(b, idx, p, "f"),
-                "unknown": _names(b, idx, p, "u"),
-            }
-        )
-        rows.append(pc.cast(idx, pa.int64()))
-        keys.append(pc.add(pc.multiply(pc.cast(idx, pa.int64()), k_all), k))
-    # a screened row without any decision keeps a place: one row of NULLs
-    empty = pc.indices_nonzero(pc.and_(screened, pc.equal(count, 0)))
-    if len(empty):
-        e = len(empty)
-        parts.append({name: pa.nulls(e, DECISIONS_SCHEMA.field(name).type) for name in _FIELDS})
-        rows.append(pc.cast(empty, pa.int64()))
-        keys.append(pc.multiply(pc.cast(empty, pa.int64()), k_all))
-    if parts:
-        at = pa.concat_arrays(rows)
-        order = pc.sort_indices(pa.concat_arrays(keys))
-        at = pc.take(at, order)
-        fields = {f: pc.take(pa.concat_arrays([q[f] for q in parts]), order) for f in _FIELDS}
-    else:
-        at = pa.array([], pa.int64())
-        fields = {f: pa.array([], DECISIONS_SCHEMA.field(f).type) for f in _FIELDS}
-    total = len(at)
-    table = pa.Table.from_arrays(
-        [
-            pc.take(b.column("__line"), at),
-            pc.take(b.column("__app"), at).cast(_S),
-            fields["item"],
-            fields["policy"],
-            fields["version"],
-            pc.if_else(  # a row without a decision has no date either
-                pc.is_null(fields["item"]),
-                pa.nulls(total, pa.date32()),
-                pc.take(b.column("__as_of"), at).cast(pa.date32()),
-            ),
-            fields["outcome"],
-            fields["amount"],
-            fields["reasons"],
-            fields["unknown"],
-            pa.nulls(total, _S),
-            pa.nulls(total, DECISIONS_SCHEMA.field("errors").type),
-        ],
-        schema=DECISIONS_SCHEMA,
-    )
-    if not finished:
-        return table
-    extra = pa.Table.from_pylist(
-        decision_rows([finished[i] for i in sorted(finished)]), schema=DECISIONS_SCHEMA
-    )
-    return pa.concat_tables([table, extra]).sort_by([("line", "ascending")])
+class Assembler:
+    """Puts a run's compact batches together (:meth:`table`); what depends only on the
+    run's policies is prepared once."""
 
+    def __init__(self, policies: Sequence[Compact]):
+        self.policies = list(policies)
+        k = len(self.policies)
+        self.slots = k + 1  # each policy, then a place for a row without any decision
+        self.items = pa.array([p.item for p in self.policies] + [None], _S)
+        self.codes = pa.array([p.code for p in self.policies] + [None], _S)
+        offsets: list[int] = []
+        versions: list[str | None] = []
+        for p in self.policies:
+            offsets.append(len(versions))
+            versions += p.versions.to_pylist()
+        self.voffsets = np.array([*offsets, 0], np.int64)
+        self.versions = pa.array([*versions, None], _S)
+        self.masks = max((p.masks for p in self.policies), default=1)
+        self.names: dict[tuple[str, int | str], list[str] | None] = {}
 
-_FIELDS = ("item", "policy", "version", "outcome", "amount", "reasons", "unknown")
+    def table(self, b: pa.RecordBatch, finished: Mapping[int, dict[str, Any]]) -> pa.Table:
+        """A compact output batch as a table with :data:`DECISIONS_SCHEMA`: every screened
+        row's decisions (a row screened for no item: one row of NULLs, keeping its place),
+        then the rows Python finished, all in input order."""
+        n, s = b.num_rows, self.slots
+        screened = pc.fill_null(b.column("__out"), False).to_numpy(zero_copy_only=False)
+        w = np.zeros((s, n), np.int64)  # the parameter set (version) index; 0: none
+        for k, p in enumerate(self.policies):
+            col = b.column(f"__{p.prefix}w")
+            w[k] = pc.fill_null(col, 0).to_numpy(zero_copy_only=False)
+        on = (w > 0) & screened
+        on[s - 1] = screened & ~on[: s - 1].any(axis=0)
+        # row by row, in the policies' order: slot k of row r is k * n + r
+        order = np.arange(s * n, dtype=np.int64).reshape(s, n).T.ravel()
+        at = order[on.ravel()[order]]
+        row, slot = at % n, at // n
+        total = len(at)
+        taken = pa.array(at)
 
+        def stacked(c: str, kind: pa.DataType) -> pa.Array:
+            parts = [b.column(f"__{p.prefix}{c}").cast(kind) for p in self.policies]
+            return pc.take(pa.concat_arrays([*parts, pa.nulls(n, kind)]), taken)
 
-def _names(b: pa.RecordBatch, idx: pa.Array, p: Compact, kind: str) -> pa.Array:
-    """The names of the rules whose bits are set in the policy's `kind` mask (``f``:
-    reasons, ``u``: unknown), rows `idx`, in rule order."""
-    if not p.rules:
-        return pa.array([[]] * len(idx), _NAMES)
-    cols = [pc.take(b.column(f"__{p.prefix}{kind}{j}"), idx) for j in range(p.masks)]
-    if len(cols) == 1:
-        key: pa.Array = cols[0]
-    else:  # more than MASK_BITS rules: one text key of all the masks
-        key = pc.binary_join_element_wise(*(pc.cast(c, _S) for c in cols), ",")
-    distinct = pc.unique(key)
-    lists = []
-    for value in distinct.to_pylist():
-        masks = [value] if len(cols) == 1 else [int(x) for x in value.split(",")]
-        lists.append(
+        slots = pa.array(slot)
+        none = len(self.versions) - 1
+        version = np.where(slot < s - 1, self.voffsets[slot] + w.ravel()[at], none)
+        table = pa.Table.from_arrays(
             [
-                name
-                for r, name in enumerate(p.rules)
-                if (masks[r // MASK_BITS] >> (r % MASK_BITS)) & 1
-            ]
+                pc.take(b.column("__line"), pa.array(row)),
+                pc.take(b.column("__app"), pa.array(row)).cast(_S),
+                pc.take(self.items, slots),
+                pc.take(self.codes, slots),
+                pc.take(self.versions, pa.array(version)),
+                pc.if_else(  # a row without a decision has no date either
+                    pa.array(slot == s - 1),
+                    pa.nulls(total, pa.date32()),
+                    pc.take(b.column("__as_of"), pa.array(row)).cast(pa.date32()),
+                ),
+                stacked("o", _S),
+                stacked("a", pa.decimal128(38, 2)),
+                self._names(b, taken, slot, "f"),
+                self._names(b, taken, slot, "u"),
+                pa.nulls(total, _S),
+                pa.nulls(total, DECISIONS_SCHEMA.field("errors").type),
+            ],
+            schema=DECISIONS_SCHEMA,
         )
-    return pc.take(pa.array(lists, _NAMES), pc.index_in(key, value_set=distinct))
+        if not finished:
+            return table
+        extra = pa.Table.from_pylist(
+            decision_rows([finished[i] for i in sorted(finished)]), schema=DECISIONS_SCHEMA
+        )
+        return pa.concat_tables([table, extra]).sort_by([("line", "ascending")])
+
+    def _names(self, b: pa.RecordBatch, taken: pa.Array, slot: np.ndarray, kind: str) -> pa.Array:
+        """The names of the rules whose bits are set in each decision's `kind` mask (``f``:
+        reasons, ``u``: unknown), in rule order: one key per (policy, masks), each distinct
+        key turned into its names once per run."""
+        n = len(b)
+        cols = []
+        for j in range(self.masks):
+            parts = []
+            for p in self.policies:
+                name = f"__{p.prefix}{kind}{j}"
+                parts.append(b.column(name) if j < p.masks else pa.nulls(n, pa.int64()))
+            column = pc.take(pa.concat_arrays([*parts, pa.nulls(n, pa.int64())]), taken)
+            cols.append(pc.fill_null(column, 0).to_numpy(zero_copy_only=False))
+        if self.masks == 1 and all(len(p.rules) <= _SHORT for p in self.policies):
+            key: pa.Array = pa.array((slot << _SHORT) | cols[0])  # (policy, mask) as one int
+        else:
+            texts = [pa.array(slot).cast(_S), *(pa.array(c).cast(_S) for c in cols)]
+            key = pc.binary_join_element_wise(*texts, ":")
+        distinct = pc.unique(key)
+        lists = [self._rules(kind, v) for v in distinct.to_pylist()]
+        return pc.take(pa.array(lists, _NAMES), pc.index_in(key, value_set=distinct))
+
+    def _rules(self, kind: str, key: int | str) -> list[str] | None:
+        got = self.names.get((kind, key), _MISSING)
+        if got is not _MISSING:
+            return got  # type: ignore[return-value]
+        if isinstance(key, int):
+            k, masks = key >> _SHORT, [key & ((1 << _SHORT) - 1)]
+        else:
+            k, *masks = (int(x) for x in key.split(":"))
+        names: list[str] | None = None  # the place of a row without a decision
+        if k < len(self.policies):
+            rules = self.policies[k].rules
+            names = [
+                r for i, r in enumerate(rules) if (masks[i // MASK_BITS] >> (i % MASK_BITS)) & 1
+            ]
+        self.names[(kind, key)] = names
+        return names
+
+
+#: Policies with at most this many rules: a decision's (policy, mask) key is one integer.
+_SHORT = 40
+_MISSING = object()

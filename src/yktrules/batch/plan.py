@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .. import ir
+from ..errors import NoPolicyError
 from ..ir import regions
 from ..ir.values import Unknown
 from ..sql.compiler import AS_OF_YMD, as_of_column, literal, sql_type
@@ -474,10 +475,8 @@ def _uses(
     for ci, rep in enumerate(cls.values()):
         for e in range(epochs):
             day = epoch_start(changes, e)
-            for env in ps._env(rep, day).entries:
+            for env in _in_force(ps, rep, day, e, item if wanted_item is not None else None):
                 pol = env.plan.policy
-                if wanted_item is not None and pol.item != wanted_item:
-                    continue
                 values = {n: None if isinstance(v, Unknown) else v for n, v in env.params.items()}
                 key = (env.version, tuple((n, repr(values[n])) for n in pol.params))
                 seen = found.setdefault(pol.code, {})
@@ -497,3 +496,15 @@ def _uses(
             )
         )
     return uses
+
+
+def _in_force(ps: PolicySet, region: str, day: date, epoch: int, item: str | None) -> list[Any]:
+    """The environments of the policies in force for the region in the epoch: every item's,
+    or only `item`'s (without resolving the others)."""
+    if item is None:
+        return list(ps._env(region, day).entries)
+    try:
+        p = ps._resolve_uncached(item, region, day)
+    except NoPolicyError:
+        return []
+    return [ps._policy_env(p.code, region, epoch)]

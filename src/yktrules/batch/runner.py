@@ -316,14 +316,14 @@ def _tables(
     pending: list[pa.Table] = []
     held = 0
     output = "compact" if compact else "arrow"
-    policies: list[columnar.Compact] | None = None
+    assembler: columnar.Assembler | None = None
     for run, b, finished in _duckdb(ps, source, opts, summary, output, unmask):
         if b is None:
             table = of_rows(list(finished.values()))
         elif compact:
-            if policies is None:
-                policies = columnar.specs(run.plan.uses)
-            table = columnar.decisions_table(b, finished, policies)
+            if assembler is None:
+                assembler = columnar.Assembler(columnar.specs(run.plan.uses))
+            table = assembler.table(b, finished)
         else:
             table = io.batch_table(b, finished)
         pending.append(table)

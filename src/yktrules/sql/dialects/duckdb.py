@@ -138,12 +138,15 @@ class Dialect:
 
     def divide(self, a: str, b: str) -> str:
         """Exact a / b (DECIMALs) rounded half away from zero to 10 decimals; NULL when b
-        is 0.  DuckDB divides DECIMALs in DOUBLE, so this divides the scaled integers."""
-        ia = f"CAST(CAST({a} AS {DEC}) * {SCALE} AS HUGEINT)"
-        ib = f"CAST(CAST({b} AS {DEC}) * {SCALE} AS HUGEINT)"
-        q = f"((2 * abs({ia}) * {SCALE} + abs({ib})) // (2 * abs({ib})))"
+        is 0.  DuckDB divides DECIMALs in DOUBLE, so this divides the scaled integers (of
+        the absolute values: each scaled once for the quotient, once more for the
+        divisor's half; the signs and the zero test read the DECIMALs)."""
+        da, db = f"CAST({a} AS {DEC})", f"CAST({b} AS {DEC})"
+        ia = f"CAST(abs({da}) * {SCALE} AS HUGEINT)"
+        ib = f"CAST(abs({db}) * {SCALE} AS HUGEINT)"
+        q = f"((2 * {ia} * {SCALE} + {ib}) // (2 * {ib}))"
         return (
-            f"CASE WHEN {ib} = 0 THEN NULL ELSE CAST(CAST(sign({ia}) * sign({ib}) * {q} "
+            f"CASE WHEN {db} = 0 THEN NULL ELSE CAST(CAST(sign({da}) * sign({db}) * {q} "
             f"AS DECIMAL(38,0)) * CAST('0.0000000001' AS {DEC}) AS {DEC}) END"
         )
 
