@@ -149,10 +149,11 @@ class Plan:
     stages: list[Stage] = attrs.Factory(list)
 
 
-#: The size of the policy SQL one query may hold (characters of its columns): about 150 MB
-#: of DuckDB working space, and the fastest grouping measured (benchmarks/README.md).  A
-#: library larger than :data:`STAGE_ABOVE` is staged in groups of this size.
-STAGE_BUDGET = 50_000
+#: The size of the policy SQL one query may hold (characters of its columns, before common
+#: columns are shared — sharing within a group makes its query smaller): the fastest
+#: grouping measured under 1 GB of memory (benchmarks/README.md).  A library larger than
+#: :data:`STAGE_ABOVE` is staged in groups of this size.
+STAGE_BUDGET = 100_000
 #: The most policy SQL one query holds (about 300 MB of working space): more is staged.
 #: Every item's policies fit in one query: staging pays off only for many items.
 STAGE_ABOVE = 300_000
