@@ -38,31 +38,68 @@ def execute(
     done: list[Path],
     batch_size: int = 2048,
 ) -> None:
-    """Run the stages, adding to `done` the file of each one's results as it is written
-    (the rows first, then each stage's)."""
-    paths = [Path(folder) / f"stage{k}.parquet" for k in range(len(plan.stages) + 1)]
+    """Run the stages, adding to `done` the file of each one's results as it is written:
+    first the rows' own columns (:data:`HEAD`, what putting the outputs together reads of
+    them), then each stage's.  The rows' facts, which the stages read, go to a file of their
+    own that only DuckDB opens: a reader holds a file's footer, whose size grows with its
+    row groups times its columns."""
+    base = Path(folder)
     sqls = [plan.stage0, *(s.sql for s in plan.stages)]
-    for k, (sql, path) in enumerate(zip(sqls, paths, strict=True)):
+    for k, sql in enumerate(sqls):
         t0 = time.perf_counter()
+        path = base / f"stage{k}.parquet"
         # streamed (DuckDB's own COPY keeps the input order by buffering what its threads
         # finish early: gigabytes on a million rows)
         reader = con.sql(sql).to_arrow_reader(batch_size)
         try:
-            with pq.ParquetWriter(path, reader.schema, compression="snappy") as w:
-                held: list[pa.RecordBatch] = []
-                for b in reader:  # row groups of about ROW_GROUP rows: little metadata
-                    held.append(b)
-                    if sum(x.num_rows for x in held) >= ROW_GROUP:
-                        w.write_table(pa.Table.from_batches(held))
-                        held = []
-                if held:
-                    w.write_table(pa.Table.from_batches(held))
+            if k == 0:
+                head = [n for n in reader.schema.names if n in HEAD]
+                facts = base / "facts.parquet"
+                _write(reader, {facts: None, path: head})
+                con.execute(
+                    f"CREATE OR REPLACE VIEW __stage0 AS SELECT * FROM read_parquet('{facts}')"
+                )
+            else:
+                _write(reader, {path: None})
         finally:
             reader.close()
-        if k == 0:
-            con.execute(f"CREATE OR REPLACE VIEW __stage0 AS SELECT * FROM read_parquet('{path}')")
         summary.engine_seconds += time.perf_counter() - t0
         done.append(path)
+
+
+#: The columns of the rows themselves that putting the outputs together reads.
+HEAD = ("__line", "__error", "__raw", "__ok", "__wanted", "__app", "__as_of", "__appjson")
+
+
+def _write(reader: pa.RecordBatchReader, files: dict[Path, list[str] | None]) -> None:
+    """The reader's batches into each file (its columns, or all), in row groups of about
+    :data:`ROW_GROUP` rows, without statistics (nothing filters on them)."""
+    schemas = {
+        p: reader.schema if cols is None else pa.schema([reader.schema.field(c) for c in cols])
+        for p, cols in files.items()
+    }
+    writers = {
+        p: pq.ParquetWriter(p, schemas[p], compression="snappy", write_statistics=False)
+        for p in files
+    }
+    try:
+        held: list[pa.RecordBatch] = []
+
+        def flush() -> None:
+            table = pa.Table.from_batches(held, schema=reader.schema)
+            for p, cols in files.items():
+                writers[p].write_table(table if cols is None else table.select(cols))
+
+        for b in reader:
+            held.append(b)
+            if sum(x.num_rows for x in held) >= ROW_GROUP:
+                flush()
+                held = []
+        if held:
+            flush()
+    finally:
+        for w in writers.values():
+            w.close()
 
 
 def combine(
@@ -72,9 +109,7 @@ def combine(
     (``__line``, ``__error``, ``__raw``, ``__app``, ``__as_of``, ``__out``, ``__pii`` and
     every policy's outcome)."""
     # of the rows, only what the output needs (not the facts, which the stages read)
-    head = ["__line", "__error", "__raw", "__ok", "__wanted", "__app", "__as_of"]
-    head += ["__appjson"] if output == "jsonl" else []
-    readers = [_rows(paths[0], batch_size, head)] + [_rows(p, batch_size) for p in paths[1:]]
+    readers = [_rows(p, batch_size) for p in paths]
     while True:
         parts = [next(r, None) for r in readers]
         if parts[0] is None:
