@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..sql.decisions import MASK_BITS
+from ..sql.decisions import MASK_BITS, mask_columns
 from .io import DECISIONS_SCHEMA, decision_rows
-from .plan import PolicyUse, compact_columns
+from .plan import PolicyUse
 
 _S = pa.string()
 _NAMES = pa.list_(_S)
@@ -47,7 +47,7 @@ class Compact:
             u.policy.code,
             pa.array([None, *u.versions], _S),
             rules,
-            (len(compact_columns(u)) - 2) // 2,
+            mask_columns(len(rules)),
         )
 
 
@@ -94,10 +94,6 @@ class Assembler:
         total = len(at)
         taken = pa.array(at)
 
-        def stacked(c: str, kind: pa.DataType) -> pa.Array:
-            parts = [b.column(f"__{p.prefix}{c}").cast(kind) for p in self.policies]
-            return pc.take(pa.concat_arrays([*parts, pa.nulls(n, kind)]), taken)
-
         slots = pa.array(slot)
         none = len(self.versions) - 1
         version = np.where(slot < s - 1, self.voffsets[slot] + w.ravel()[at], none)
@@ -113,8 +109,8 @@ class Assembler:
                     pa.nulls(total, pa.date32()),
                     pc.take(b.column("__as_of"), pa.array(row)).cast(pa.date32()),
                 ),
-                stacked("o", _S),
-                stacked("a", pa.decimal128(38, 2)),
+                self._stacked(b, taken, "o", _S),
+                self._stacked(b, taken, "a", pa.decimal128(38, 2)),
                 self._names(b, taken, slot, "f"),
                 self._names(b, taken, slot, "u"),
                 pa.nulls(total, _S),
@@ -129,19 +125,28 @@ class Assembler:
         )
         return pa.concat_tables([table, extra]).sort_by([("line", "ascending")])
 
+    def _stacked(
+        self, b: pa.RecordBatch, taken: pa.Array, column: str, kind: pa.DataType
+    ) -> pa.Array:
+        """Each policy's `column` (NULL for a policy without it) one after the other, then
+        NULLs for the place of a row without a decision, at the decisions `taken`."""
+        names = set(b.schema.names)
+        parts = [
+            b.column(c).cast(kind) if c in names else pa.nulls(b.num_rows, kind)
+            for c in (f"__{p.prefix}{column}" for p in self.policies)
+        ]
+        return pc.take(pa.concat_arrays([*parts, pa.nulls(b.num_rows, kind)]), taken)
+
     def _names(self, b: pa.RecordBatch, taken: pa.Array, slot: np.ndarray, kind: str) -> pa.Array:
         """The names of the rules whose bits are set in each decision's `kind` mask (``f``:
         reasons, ``u``: unknown), in rule order: one key per (policy, masks), each distinct
         key turned into its names once per run."""
-        n = len(b)
-        cols = []
-        for j in range(self.masks):
-            parts = []
-            for p in self.policies:
-                name = f"__{p.prefix}{kind}{j}"
-                parts.append(b.column(name) if j < p.masks else pa.nulls(n, pa.int64()))
-            column = pc.take(pa.concat_arrays([*parts, pa.nulls(n, pa.int64())]), taken)
-            cols.append(pc.fill_null(column, 0).to_numpy(zero_copy_only=False))
+        cols = [
+            pc.fill_null(self._stacked(b, taken, f"{kind}{j}", pa.int64()), 0).to_numpy(
+                zero_copy_only=False
+            )
+            for j in range(self.masks)
+        ]
         if self.masks == 1 and all(len(p.rules) <= _SHORT for p in self.policies):
             key: pa.Array = pa.array((slot << _SHORT) | cols[0])  # (policy, mask) as one int
         else:

@@ -26,7 +26,7 @@ from ..errors import NoPolicyError
 from ..ir import regions
 from ..ir.values import Unknown
 from ..sql.compiler import AS_OF_YMD, as_of_column, literal, sql_type
-from ..sql.decisions import MASK_BITS, PolicySQL, decision_type, pruned
+from ..sql.decisions import PolicySQL, decision_type, mask_columns, pruned
 from ..sql.dialects.duckdb import DUCKDB, Dialect
 from ..sql.validation import json_columns, json_document, typed_document
 from . import share
@@ -231,9 +231,9 @@ def build(
     sqls = [_policy_sql(u, d) for u in uses]
     groups = _groups(sqls, compact, STAGE_BUDGET if budget is None else budget)
     glob = share.global_params(uses, len(keys) * epochs)
+    param_cols = _param_columns(ps, glob, d)
     if len(groups) <= 1:
-        env_cols: list[str] = [c for u in uses for c in _env(ps, u, d)]
-        env_cols += _param_columns(ps, glob, d)
+        env_cols: list[str] = [c for u in uses for c in _env(ps, u, d)] + param_cols
         own, rename = share.shared([s.layers(compact) for s in sqls], glob)
         layers += [env_cols, *own]
         final = _final(uses, sqls, output, d, error=error, raw=raw)
@@ -264,7 +264,7 @@ def build(
         gu = [uses[k] for k in group]
         gs = [sqls[k] for k in group]
         own, rename = share.shared([s.layers(compact) for s in gs], glob)
-        env_cols = [c for u in gu for c in _env(ps, u, d)] + _param_columns(ps, glob, d)
+        env_cols = [c for u in gu for c in _env(ps, u, d)] + param_cols
         glayers = [env_cols, *own]
         final = [share.renamed(c, rename, glob) for c in _group_final(gu, gs, output, d)]
         stages.append(Stage(pruned("__stage0", base0, glayers, final, d), gu))
@@ -354,7 +354,7 @@ def compact_columns(u: PolicyUse) -> list[str]:
     (``__<prefix>o``): which of its parameter sets and versions applied (``w``: 1, 2, …;
     NULL where it is not in force), the amount, the masks of the rules that are reasons and
     of the unknown ones."""
-    masks = range((len(u.policy.rules) + MASK_BITS - 1) // MASK_BITS)
+    masks = range(mask_columns(len(u.policy.rules)))
     return [
         f"__{u.prefix}w",
         f"__{u.prefix}a",

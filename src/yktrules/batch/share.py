@@ -16,10 +16,10 @@ column it reads), which :func:`..sql.decisions.pruned` turns into nested project
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..sql.decisions import _tokens
+from ..sql.decisions import _column_name, _tokens
 
 _GUARDED = re.compile(r'CASE WHEN "(__p\d+_on)" THEN (.*) END AS "(__p\d+_[a-z]+\d*)"', re.S)
 _SHAREABLE = re.compile(r"__p\d+_(let\d+|r\d+|amount)")
@@ -33,15 +33,16 @@ def param_column(name: str) -> str:
     return f'"__prm_{name}"'
 
 
-def global_params(
-    uses: Sequence[Any], cells: int, same: Callable[[Any, Any], bool] | None = None
-) -> dict[str, list[Any]]:
-    """The parameters whose value depends only on the row's (class, epoch) — the same for
-    every policy in force there that reads it — with their value per (class, epoch) index
-    (None where no policy reads it).  `uses`: :class:`.plan.PolicyUse`."""
+def global_params(uses: Sequence[Any], cells: int) -> dict[str, list[Any]]:
+    """The parameters whose value depends only on the row's (class, epoch) — the same (type
+    and value) for every policy in force there that reads it — with their value per (class,
+    epoch) index (None where no policy reads it).  `uses`: :class:`.plan.PolicyUse`."""
     values: dict[str, list[Any]] = {}
     mixed: set[str] = set()
-    eq = same or (lambda a, b: type(a) is type(b) and a == b)
+
+    def eq(a: Any, b: Any) -> bool:
+        return type(a) is type(b) and a == b
+
     for u in uses:
         for ce, which in enumerate(u.which):
             if not which:
@@ -67,7 +68,7 @@ def shared(
     one list of layers, common columns computed once; and the renaming to apply to anything
     else that reads them (a column's name -> the column that now holds its value).
     `params`: the parameters read from their own columns (:func:`param_column`)."""
-    glob = set(params)
+    glob = frozenset(params)
     rename: dict[str, str] = {}
     first: dict[str, str] = {}  # canonical expression -> the column that computes it
     guards: dict[str, list[str]] = {}
@@ -75,17 +76,13 @@ def shared(
     order: list[str] = []  # every column, in a valid order
     texts: dict[str, str] = {}  # the columns not shared
 
-    def param(m: re.Match[str]) -> str:
-        return param_column(m.group(1)) if m.group(1) in glob else m.group(0)
-
     for layers in policies:
         for layer in layers:
             for column in layer:
-                text = _REF.sub(lambda m: f'"{rename.get(m.group(1), m.group(1))}"', column)
-                text = _PARAM.sub(param, text)
+                text = renamed(column, rename, glob)
                 m = _GUARDED.fullmatch(text)
                 if m is None or not _SHAREABLE.fullmatch(m.group(3)):
-                    name = text.rsplit(" AS ", 1)[1].strip('"')
+                    name = _column_name(text)
                     texts[name] = text
                     order.append(name)
                     continue
@@ -106,12 +103,11 @@ def shared(
     return _layered(order, texts), rename
 
 
-def renamed(text: str, rename: Mapping[str, str], params: Iterable[str]) -> str:
+def renamed(text: str, rename: Mapping[str, str], params: Collection[str]) -> str:
     """`text` reading the shared columns (and parameters) instead of its own."""
-    glob = set(params)
     text = _REF.sub(lambda m: f'"{rename.get(m.group(1), m.group(1))}"', text)
     return _PARAM.sub(
-        lambda m: param_column(m.group(1)) if m.group(1) in glob else m.group(0), text
+        lambda m: param_column(m.group(1)) if m.group(1) in params else m.group(0), text
     )
 
 

@@ -84,6 +84,7 @@ def _write(reader: pa.RecordBatchReader, files: dict[Path, list[str] | None]) ->
     }
     try:
         held: list[pa.RecordBatch] = []
+        rows = 0
 
         def flush() -> None:
             table = pa.Table.from_batches(held, schema=reader.schema)
@@ -92,9 +93,10 @@ def _write(reader: pa.RecordBatchReader, files: dict[Path, list[str] | None]) ->
 
         for b in reader:
             held.append(b)
-            if sum(x.num_rows for x in held) >= ROW_GROUP:
+            rows += b.num_rows
+            if rows >= ROW_GROUP:
                 flush()
-                held = []
+                held, rows = [], 0
         if held:
             flush()
     finally:
@@ -119,15 +121,13 @@ def combine(
         yield _combine(head, groups, output)  # type: ignore[arg-type]
 
 
-def _rows(
-    path: Path, batch_size: int, columns: list[str] | None = None
-) -> Iterator[pa.RecordBatch]:
-    """The file's rows (`columns` of them) in batches of exactly `batch_size` (the last one
-    shorter), whatever its row groups."""
+def _rows(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """The file's rows in batches of exactly `batch_size` (the last one shorter), whatever
+    its row groups."""
     f = pq.ParquetFile(path)
     pending: list[pa.RecordBatch] = []
     held = 0
-    for b in f.iter_batches(batch_size=batch_size, columns=columns, use_threads=False):
+    for b in f.iter_batches(batch_size=batch_size, use_threads=False):
         pending.append(b)
         held += b.num_rows
         while held >= batch_size:

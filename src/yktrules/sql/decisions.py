@@ -132,6 +132,11 @@ _BANG = "'!'"
 MASK_BITS = 62
 
 
+def mask_columns(rules: int) -> int:
+    """How many BIGINTs each rule mask of a policy with this many rules takes."""
+    return (rules + MASK_BITS - 1) // MASK_BITS
+
+
 def _paths(d: Dialect, m: str, can_fail: bool = True) -> str:
     if not can_fail:
         return d.distinct_sorted(m)
@@ -306,7 +311,8 @@ class PolicySQL:
         col = self.col
         amount = f"CASE WHEN {self._eligible()} THEN {self._cents()} END"
         cols = [f"{self._on(amount)} AS {col('a')}"]
-        for j in range(0, len(self.rules), MASK_BITS):
+        for m in range(mask_columns(len(self.rules))):
+            j = m * MASK_BITS
             part = self.rules[j : j + MASK_BITS]
             fired = " + ".join(
                 f"CASE WHEN {self._fires(k, r)} THEN {1 << (k - j)} ELSE 0 END" for k, r in part
@@ -314,8 +320,8 @@ class PolicySQL:
             unknown = " + ".join(
                 f"CASE WHEN {col(f'r{k}')} IS NULL THEN {1 << (k - j)} ELSE 0 END" for k, _ in part
             )
-            cols.append(f"{self._on(f'CAST({fired} AS BIGINT)')} AS {col(f'f{j // MASK_BITS}')}")
-            cols.append(f"{self._on(f'CAST({unknown} AS BIGINT)')} AS {col(f'u{j // MASK_BITS}')}")
+            cols.append(f"{self._on(f'CAST({fired} AS BIGINT)')} AS {col(f'f{m}')}")
+            cols.append(f"{self._on(f'CAST({unknown} AS BIGINT)')} AS {col(f'u{m}')}")
         return cols
 
     def personal(self) -> str:
