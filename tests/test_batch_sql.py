@@ -365,3 +365,16 @@ def test_cli_parquet_input_stdout_and_errors(small: dict[str, Any], tmp_path: Pa
     assert r.exit_code == 2
     r = CliRunner().invoke(cli, ["screen", str(small["jsonl"]), "--chunk-size", "0"])
     assert r.exit_code == 2
+
+
+def test_a_broken_json_line_is_the_same_error_row_in_both_engines(
+    ps: yktrules.PolicySet, tmp_path: Path
+) -> None:
+    """A line the JSON parser rejects points at the same column in both engines: the line's
+    own text, without its newline (an unterminated string is not an illegal control
+    character)."""
+    src = tmp_path / "broken.jsonl"
+    src.write_bytes(b'{"broken\n{"application": 1}\r\n[1,\n')
+    rows = {e: list(screen_batch(ps, src, engine=e)) for e in ("python", "duckdb")}
+    assert rows["python"] == rows["duckdb"]
+    assert "第 1 行第 2 列" in rows["python"][0]["error"]["errors"][0]["message"]
