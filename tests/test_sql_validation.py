@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,8 @@ VALUES: list[Any] = [
     "1e3", "+5", "１２", "-0", "2024-02-30", "2024-1-01", "0000-01-01", "2024-02-29",
     "511025195001020064", "51102519500102006x", "51102519500102006X", "110101", "990000",
     "男", "本人", 1.0, 10**20, "9" * 40, [1, 2], {"a": 1},
+    # more places than DECIMAL(38,10) holds: Python keeps every digit, so the SQL must not
+    "600.00000000001", 600.00000000001, 0.30000000000000004, "1.123456789012", 1e-05, 2e3,
 ]  # fmt: skip
 
 
@@ -83,7 +86,7 @@ def mutate(doc: dict[str, Any], rnd: random.Random) -> tuple[dict[str, Any], str
     return doc, None
 
 
-def _python(text: str) -> dict[str, Any] | None:
+def _python(text: str | dict[str, Any]) -> dict[str, Any] | None:
     try:
         return parse_facts(text).model_dump()
     except FactsError:
@@ -205,3 +208,49 @@ def test_typed_parquet_columns_are_checked_like_json(con: Any) -> None:
     got = _typed(con, pa.Table.from_pylist(rows, schema))
     assert all(bad for bad, _ in got), broken["application"]
     assert NUMS  # the JSON path's numbers column exists under this name
+
+
+def _loose(v: Any, key: str | None, rnd: random.Random, noise: float) -> Any:
+    """A document's values as other writers type them: decimals as doubles (JSON numbers
+    through pandas or ``pa.Table.from_pylist``), dates as text; with chance `noise` each, a
+    value Python refuses or keeps more exactly than DECIMAL(38,10) (a third, a date not
+    zero-padded, a whole number as a double)."""
+    if isinstance(v, dict):
+        return {k: _loose(x, k, rnd, noise) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_loose(x, key, rnd, noise) for x in v]
+    odd = rnd.random() < noise
+    if isinstance(v, Decimal):
+        return float(v) / 3 if odd else float(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v) if odd else v
+    if isinstance(v, date):
+        return f"{v.year}-{v.month}-{v.day}" if odd else v.isoformat()
+    return v
+
+
+def test_typed_columns_of_other_types_are_checked_like_python(con: Any) -> None:
+    """Columns typed as other writers type them (doubles, dates as text, JSON text): where the
+    SQL accepts a row, Python accepts the same Arrow row with the same values; generated
+    documents written that way need no Python."""
+    rnd = random.Random(5)
+    models = [Application.model_validate(d).model_dump() for d in DOCS]
+    clean = [pa.Table.from_pylist([_loose(m, None, rnd, 0.0) for m in models])]
+    clean.append(pa.Table.from_pylist(DOCS))  # dates and decimals as JSON text
+    noisy = pa.Table.from_pylist([_loose(m, None, rnd, 0.02) for m in models * 5])
+    accepted = 0
+    for table in [*clean, noisy]:
+        for (bad, v), row in zip(_typed(con, table), table.to_pylist(), strict=True):
+            want = _python(row)
+            if not bad:
+                accepted += 1
+                assert want is not None, row
+                assert _normal(v) == _normal(want), row
+            else:
+                assert table is noisy, f"a generated document went to Python: {row}"
+    assert len(DOCS) * 2 < accepted < len(DOCS) * 7  # the noisy rows: some each way
+    # dates as timestamps (pandas): Python refuses them, so the SQL sends them to it
+    stamps = pa.Table.from_pylist(
+        [{"application": dict(m["application"], date=datetime(2024, 1, 2))} for m in models]
+    )
+    assert all(bad for bad, _ in _typed(con, stamps))

@@ -212,7 +212,9 @@ def _flat(meta: tuple[Any, ...]) -> list[Any]:
 _WS = "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
 # a character that str.strip() keeps (RE2 class): "text" is not only white space
 _NOT_BLANK = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in _WS) + "]"
-_DECIMAL_TEXT = "[0-9]+([.][0-9]+)?"
+#: A decimal written plainly that DECIMAL(38,10) holds exactly: at most 10 places (more, or an
+#: exponent, and the row goes to Python, which keeps every digit).
+_DECIMAL_TEXT = "[0-9]+([.][0-9]{1,10})?"
 _counter = itertools.count()
 
 
@@ -405,7 +407,7 @@ def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
         return _vb(v, f"(NOT ({ok}) OR {_bounds(node, v)})")
     if kind == "decimal":
         assert n is not None
-        number = f"regexp_full_match({text}, '-?[0-9][0-9.eE+-]*')"
+        number = f"regexp_full_match({text}, '-?{_DECIMAL_TEXT}')"
         digits = f"regexp_full_match(json_extract_string({x}, '$'), '{_DECIMAL_TEXT}')"
         string = f"({first} = '\"' AND {digits})"
         ok = f"({number} OR {string}) AND {n} IS NOT NULL"
@@ -505,8 +507,12 @@ def _typed_value(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str
         if pa.types.is_decimal(t) or is_int:
             exact = f" OR {v} <> {x}" if pa.types.is_decimal(t) and t.scale > 10 else ""
             return v, f"({v} IS NULL{exact} OR {_bounds(node, v)})"
-        if is_text:
-            ok = f"regexp_full_match({x}, '{_DECIMAL_TEXT}') AND {v} IS NOT NULL"
+        # a double is the decimal of its shortest repr, as in Python (DuckDB writes the
+        # same digits); a float32 is not (Python widens it to a double first)
+        text = x if is_text else f"CAST({x} AS VARCHAR)" if pa.types.is_float64(t) else None
+        if text is not None:
+            v = f"TRY_CAST({text} AS {DEC})"
+            ok = f"regexp_full_match({text}, '{_DECIMAL_TEXT}') AND {v} IS NOT NULL"
             return v, f"(NOT ({ok}) OR {_bounds(node, v)})"
         return wrong
     if kind == "date" and (pa.types.is_date32(t) or pa.types.is_date64(t)):
