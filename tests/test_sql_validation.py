@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from yktrules.errors import FactsError
 from yktrules.facts import parse_facts
 from yktrules.facts.models import Application
-from yktrules.sql.validation import NUMS, arrow_schema, json_columns, json_document, typed_document
+from yktrules.sql.json_validation import json_columns, json_document
+from yktrules.sql.validation import arrow_schema, typed_document
 from yktrules.synth.applications import population
 
 DOCS = list(population(60, seed=99, p_unknown=0.2))
@@ -207,7 +208,6 @@ def test_typed_parquet_columns_are_checked_like_json(con: Any) -> None:
         rows.append(m)
     got = _typed(con, pa.Table.from_pylist(rows, schema))
     assert all(bad for bad, _ in got), broken["application"]
-    assert NUMS  # the JSON path's numbers column exists under this name
 
 
 def _loose(v: Any, key: str | None, rnd: random.Random, noise: float) -> Any:
@@ -254,3 +254,40 @@ def test_typed_columns_of_other_types_are_checked_like_python(con: Any) -> None:
         [{"application": dict(m["application"], date=datetime(2024, 1, 2))} for m in models]
     )
     assert all(bad for bad, _ in _typed(con, stamps))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ('"region": "', '"region": "511025", "region": "'),  # nested duplicate: Python's last
+        ('"household": {', '"household": {"members": "x", '),  # a list that is not one
+        ('"household": {', '"household": {"members": 5, "成员": null, '),
+        ('"applicant": {', '"applicant": {"disability": [1], '),  # an object that is not one
+        ('"members": [', '"members": [3, '),  # an element that is not an object
+        ('"members": [', '"members": [{}, '),  # an empty one (Python decides)
+        ('"members": [', '"members": [null, '),
+        ('"application": {', '"applic\\u0061tion": 1, "application": {'),  # a key with escapes
+        ('"deposits": "', '"deposits": 1234567.1234567891, "x": "'),  # 17 digits
+        ('"deposits": "', '"deposits": 1.5e3, "x": "'),  # an exponent
+        ('"deposits": "', '"deposits": 1.00000000001, "x": "'),  # 11 places
+        ('{"application"', '{"records": null, "application"'),  # a top-level key twice
+    ],
+)
+def test_json_the_parse_cannot_see_goes_to_python(con: Any, change: tuple[str, str]) -> None:
+    """What one json_transform reads differently from Python (or cannot tell apart) sends
+    the row to Python: duplicate keys, values of the wrong container type, escaped keys,
+    numbers a DECIMAL(38,10) or a double would not keep."""
+    doc = next(
+        d
+        for d in DOCS
+        if d.get("records") and d["household"].get("members") and d["household"].get("deposits")
+    )
+    text = json.dumps(doc, ensure_ascii=False)
+    old, new = change
+    assert old in text
+    changed = text.replace(old, new, 1)
+    assert json.loads(changed)  # still JSON
+    ((bad, _),) = _sql_json(con, [changed])
+    assert bad
+    ((ok, _),) = _sql_json(con, [text])
+    assert not ok

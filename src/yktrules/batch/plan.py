@@ -28,7 +28,8 @@ from ..ir.values import Unknown
 from ..sql.compiler import AS_OF_YMD, as_of_column, literal, sql_type
 from ..sql.decisions import PolicySQL, decision_type, mask_columns, pruned
 from ..sql.dialects.duckdb import DUCKDB, Dialect
-from ..sql.validation import json_columns, json_document, typed_document
+from ..sql.json_validation import json_columns, json_document
+from ..sql.validation import typed_document
 from . import share
 
 if TYPE_CHECKING:

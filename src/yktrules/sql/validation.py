@@ -11,9 +11,9 @@ every row exactly what the Python engine gives, and most rows never reach Python
 
 Two sources are compiled:
 
-- JSON text (:func:`json_document`): a JSON Lines line, parsed by DuckDB's JSON reader
-  against an explicit structure (``json_transform``), one object level at a time so that a
-  value of the wrong JSON type is seen, not cast;
+- JSON text (:mod:`.json_validation`): a JSON Lines line, parsed by DuckDB's JSON reader
+  against explicit structures derived from the model (``json_transform``, ``json_type``,
+  ``json_keys``), so that a value of the wrong JSON type is seen, not cast;
 - typed columns (:func:`typed_document`): Parquet or Arrow with the facts document's parts as
   columns; a column whose type is not the one the facts schema needs is checked in Python.
 
@@ -25,7 +25,6 @@ row must be validated in Python.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 import types as pytypes
 import typing
@@ -235,7 +234,7 @@ def _check_digit(v: str) -> str:
     digits read as one BIGINT, weighted by integer arithmetic (no substring per digit)."""
     terms = " + ".join(f"((__id // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
     check = f"substr('{ID_CHECK_CHARS}', (({terms}) % 11) + 1, 1)"
-    return f"list_transform([CAST(substr({v}, 1, 17) AS BIGINT)], lambda __id: {check})[1]"
+    return f"list_transform([TRY_CAST(substr({v}, 1, 17) AS BIGINT)], lambda __id: {check})[1]"
 
 
 def _province(code: str) -> str:
@@ -248,7 +247,7 @@ def _province(code: str) -> str:
             ranges[-1] = (ranges[-1][0], n)
         else:
             ranges.append((n, n))
-    p = f"CAST(substr({code}, 1, 2) AS INTEGER)"
+    p = f"TRY_CAST(substr({code}, 1, 2) AS INTEGER)"
     tests = " OR ".join(f"__p BETWEEN {lo} AND {hi}" for lo, hi in ranges)
     return f"list_transform([{p}], lambda __p: {tests})[1]"
 
@@ -286,135 +285,6 @@ def _bounds(leaf: Leaf, v: str) -> str:
 
 def _null(sql_type: str) -> str:
     return f"CAST(NULL AS {sql_type})"
-
-
-# ---- JSON text ----------------------------------------------------------------------------
-
-
-def _has_numbers(node: Node) -> bool:
-    if isinstance(node, Leaf):
-        return node.kind == "decimal"
-    if isinstance(node, ListOf):
-        return _has_numbers(node.elem)
-    return any(_has_numbers(f.node) for f in node.fields)
-
-
-def _numbers_structure(node: Node) -> Any:
-    """The `json_transform` structure reading every decimal leaf exactly (DECIMAL from the
-    number's own text, not through a double)."""
-    if isinstance(node, Leaf):
-        return DEC
-    if isinstance(node, ListOf):
-        return [_numbers_structure(node.elem)]
-    return {f.keys[0]: _numbers_structure(f.node) for f in node.fields if _has_numbers(f.node)}
-
-
-#: The column holding the document's decimal leaves, typed (see :func:`json_columns`).
-NUMS = "__nums"
-
-
-def json_columns(model: type[BaseModel], line: str) -> list[str]:
-    """The columns :func:`json_document` reads, to be computed one level below it: the
-    decimal leaves of the JSON text `line`, read exactly (DECIMAL from each number's own
-    text, never through a double)."""
-    numbers = json.dumps(_numbers_structure(model_spec(model)), ensure_ascii=False)
-    # only valid JSON reaches json_transform: a row that makes TRY catch an error has DuckDB
-    # evaluate the whole vector again row by row (a broken line cost 45 s in 1,000 rows)
-    return [
-        f"TRY(json_transform(CASE WHEN json_valid({line}) THEN {line} END, {_lit(numbers)})) "
-        f"AS {NUMS}"
-    ]
-
-
-def json_document(model: type[BaseModel], line: str) -> str:
-    """``STRUCT(v, b)`` for a JSON text `line` (VARCHAR): the typed document, and whether the
-    row must go to the Python validator (not valid JSON, not an object, a value the SQL does
-    not accept).  Reads the column of :func:`json_columns`."""
-    spec = model_spec(model)
-    bad = f"struct_pack(v := {_null(_model_type(spec))}, b := TRUE)"
-    if spec.python:
-        return bad
-    is_object = (
-        f"(json_valid({line}) AND starts_with(ltrim({line}, ' ' || chr(9) || chr(10) || "
-        "chr(13)), '{'))"
-    )
-    inner = _json_model(spec, line, NUMS)
-    return f"CASE WHEN {is_object} THEN coalesce(TRY({inner}), {bad}) ELSE {bad} END"
-
-
-def _model_type(spec: Model) -> str:
-    return "STRUCT(" + ", ".join(f'"{f.name}" {f.sql_type}' for f in spec.fields) + ")"
-
-
-def _vb(v: str, b: str) -> str:
-    return f"struct_pack(v := {v}, b := {b})"
-
-
-def _bind(value: str, var: str, body: str) -> str:
-    """`body` with `var` bound to `value`, computed once."""
-    return f"list_transform([{value}], lambda {var}: {body})[1]"
-
-
-def _json_model(spec: Model, j: str, nums: str | None) -> str:
-    """STRUCT(v, b) of a model from `j` (the text of a JSON object, not NULL); `nums`: the
-    same object's decimal leaves, typed."""
-    keys = [k for f in spec.fields for k in f.keys]
-    structure = json.dumps({k: "JSON" for k in keys}, ensure_ascii=False)
-    w, c = _fresh(), _fresh()
-    parsed = f"struct_pack(s := json_transform({j}, {_lit(structure)}), k := json_keys({j}))"
-    children = []
-    bads = [f"len({w}.k) <> len(list_distinct({w}.k))"]
-    for f in spec.fields:
-        x = f'{w}.s."{f.keys[0]}"'
-        n = f'{nums}."{f.keys[0]}"' if nums is not None and _has_numbers(f.node) else None
-        node = _json_node(f.node, x, n, f.sql_type)
-        children.append(f'"{f.name}" := CASE WHEN {x} IS NOT NULL THEN {node} END')
-        bads += [f'{w}.s."{k}" IS NOT NULL' for k in f.keys[1:]]
-        if f.required:
-            bads.append(f"{x} IS NULL")
-    values = [f'"{f.name}" := {c}."{f.name}".v' for f in spec.fields]
-    bads += [f'coalesce({c}."{f.name}".b, {c}."{f.name}" IS NOT NULL)' for f in spec.fields]
-    final = _vb(f"struct_pack({', '.join(values)})", _any(bads))
-    return _bind(parsed, w, _bind(f"struct_pack({', '.join(children)})", c, final))
-
-
-def _json_node(node: Node, x: str, n: str | None, sql_type: str) -> str:
-    """STRUCT(v, b) of the JSON value `x` (its text, not NULL); `n`: its decimal leaves."""
-    first = f"left({x}, 1)"
-    if isinstance(node, Model):
-        wrong = _vb(_null(sql_type), "TRUE")
-        return f"CASE WHEN {first} = '{{' THEN {_json_model(node, x, n)} ELSE {wrong} END"
-    if isinstance(node, ListOf):
-        e, i, p, z = _fresh(), _fresh(), _fresh(), _fresh()
-        elems = f"json_transform({x}, '[\"JSON\"]')"
-        en = f"{n}[{i}]" if n is not None else None
-        elem = _json_node(node.elem, e, en, sql_type[: -len("[]")])
-        pair = f"CASE WHEN {e} IS NULL THEN {_vb('NULL', 'TRUE')} ELSE {elem} END"
-        pairs = f"list_transform({elems}, lambda {e}, {i}: {pair})"
-        value = f"list_transform({p}, lambda {z}: {z}.v)"
-        bad = f"coalesce(list_bool_or(list_transform({p}, lambda {z}: {z}.b)), FALSE)"
-        listed = _bind(pairs, p, _vb(value, bad))
-        return f"CASE WHEN {first} = '[' THEN {listed} ELSE {_vb(_null(sql_type), 'TRUE')} END"
-    kind = node.kind
-    if kind == "python":
-        return _vb(_null(sql_type), "TRUE")
-    text = f"CAST({x} AS VARCHAR)"
-    if kind == "bool":
-        return _vb(f"({text} = 'true')", f"({text} NOT IN ('true', 'false'))")
-    if kind == "int":
-        v = f"TRY_CAST({text} AS BIGINT)"
-        ok = f"regexp_full_match({text}, '-?[0-9]{{1,18}}')"
-        return _vb(v, f"(NOT ({ok}) OR {_bounds(node, v)})")
-    if kind == "decimal":
-        assert n is not None
-        number = f"regexp_full_match({text}, '-?{_DECIMAL_TEXT}')"
-        digits = f"regexp_full_match(json_extract_string({x}, '$'), '{_DECIMAL_TEXT}')"
-        string = f"({first} = '\"' AND {digits})"
-        ok = f"({number} OR {string}) AND {n} IS NOT NULL"
-        return _vb(n, f"(NOT ({ok}) OR {_bounds(node, n)})")
-    s = f"json_extract_string({x}, '$')"
-    v, bad = _string_checks(kind, s, node.values)
-    return _vb(f"CASE WHEN {first} = '\"' THEN {v} END", f"({first} <> '\"' OR {bad})")
 
 
 # ---- typed columns (Parquet, Arrow) -------------------------------------------------------
