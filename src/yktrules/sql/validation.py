@@ -344,6 +344,8 @@ def _typed_node(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str,
 
 def _typed_value(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str, str]:
     wrong = _null(sql_type), "TRUE"
+    if pa.types.is_dictionary(t):  # DuckDB reads a dictionary as its values (pandas writes
+        t = t.value_type  # categories so)
     if isinstance(node, Model):
         if not pa.types.is_struct(t):
             return wrong
@@ -361,7 +363,7 @@ def _typed_value(node: Node, x: str, t: pa.DataType, sql_type: str) -> tuple[str
         elem_bad = f"{e} IS NULL OR coalesce({eb}, TRUE)"
         return value, f"coalesce(list_bool_or(list_transform({x}, lambda {e}: {elem_bad})), FALSE)"
     kind = node.kind
-    is_text = pa.types.is_string(t) or pa.types.is_large_string(t)
+    is_text = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
     is_int = pa.types.is_integer(t)
     if kind == "python":
         return wrong
