@@ -378,3 +378,36 @@ def test_a_broken_json_line_is_the_same_error_row_in_both_engines(
     rows = {e: list(screen_batch(ps, src, engine=e)) for e in ("python", "duckdb")}
     assert rows["python"] == rows["duckdb"]
     assert "第 1 行第 2 列" in rows["python"][0]["error"]["errors"][0]["message"]
+
+
+def test_a_population_written_by_other_tools_is_decided_in_sql_alike(
+    ps: yktrules.PolicySet, tmp_path: Path
+) -> None:
+    """Facts written as other tools write them — decimals as JSON numbers, so doubles in a
+    Parquet file made with ``pa.Table.from_pylist``; pandas categories — give both engines'
+    bytes, and the SQL validates them itself (no row goes to Python)."""
+    docs = list(synth.population(60, seed=23))
+    money = {"monthly_income", "pension_monthly", "deposits", "area", "value", "grain_mu"}
+
+    def numbers(v: Any, key: str | None = None) -> Any:
+        if isinstance(v, dict):
+            return {k: numbers(x, k) for k, x in v.items()}
+        if isinstance(v, list):
+            return [numbers(x, key) for x in v]
+        return float(v) if key in money and isinstance(v, str) else v
+
+    table = pa.Table.from_pylist([numbers(d) for d in docs])
+    assert pa.types.is_float64(table.schema.field("household").type.field("deposits").type)
+    src = tmp_path / "other.parquet"
+    pq.write_table(table, src)
+    a, b = tmp_path / "py.jsonl", tmp_path / "dk.jsonl"
+    screen_to_file(ps, src, a, engine="python", all_items=True)
+    s = screen_to_file(ps, src, b, engine="duckdb", all_items=True)
+    assert a.read_bytes() == b.read_bytes()
+    assert s.python_rows == 0 and s.screened == 60
+    lines = tmp_path / "numbers.jsonl"  # the same documents as JSON Lines with numbers
+    lines.write_text("".join(_text(numbers(d)) + "\n" for d in docs), encoding="utf-8")
+    screen_to_file(ps, lines, a, engine="python", all_items=True)
+    s = screen_to_file(ps, lines, b, engine="duckdb", all_items=True)
+    assert a.read_bytes() == b.read_bytes()
+    assert s.python_rows == 0
