@@ -6,6 +6,8 @@ only; running the queries on DuckDB or Spark is ``yktrules.batch``'s.
 - :mod:`.missing`: the fact paths an unknown rule reports, as SQL;
 - :mod:`.decisions`: a policy's whole decision document per row;
 - :mod:`.schema`: the facts document as SQL column types;
+- :mod:`.validation`: the facts models' checks as SQL over typed columns (Parquet, Arrow);
+- :mod:`.json_validation`: the same checks over JSON text, read by DuckDB's JSON reader;
 - :mod:`.dialects`: DuckDB's and Spark's spellings.
 """
 
