@@ -64,7 +64,7 @@ def one(args: argparse.Namespace) -> None:
         import pyarrow.parquet as pq
 
         if args.input == "parquet":  # the first rows only (not the whole file in memory)
-            f = pq.ParquetFile(src)
+            f = pq.ParquetFile(src, pre_buffer=False)
             source = pa.Table.from_batches([next(f.iter_batches(batch_size=args.python_rows))])
         else:
             with open(src, "rb") as f:

@@ -169,3 +169,25 @@ def test_the_plan_query_runs_without_python(
     finally:
         run.close()
     assert rows == 300 and run.summary.python_rows == 0 and not run.failure
+
+
+def test_stage_files_are_read_in_bounded_memory(tmp_path: Path) -> None:
+    """Reading a file a batch at a time holds about one row group, not every one read so
+    far (pyarrow's ``pre_buffer`` kept them all: a 10-million-row run grew past 2 GB)."""
+    import numpy as np
+
+    from yktrules.batch import io as batch_io
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "wide.parquet"
+    table = pa.table({f"c{i}": rng.integers(0, 2**62, 300_000) for i in range(40)})
+    pq.write_table(table, path, row_group_size=16_384, write_statistics=False)
+    del table
+    pool = pa.default_memory_pool()
+    base, held = pool.bytes_allocated(), 0
+    f = batch_io.parquet_file(path)
+    for b in f.iter_batches(batch_size=5_000, use_threads=False):
+        held = max(held, pool.bytes_allocated() - base)
+        del b
+    f.close()
+    assert held < 30 * 2**20  # the file holds 96 MB of values

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ..errors import ArgumentError
 from ..facts.privacy import mask_row
@@ -197,7 +196,7 @@ class Run:
         rel = self.relation
         if self.staged and rel is not None and rel.rest is not None:
             # a staged run keeps every row as it came: the source is read once
-            f = pq.ParquetFile(self.staged[0])
+            f = io.parquet_file(self.staged[0])
             try:
                 for b in f.iter_batches(columns=["__line", "__error", "__raw"]):
                     lines, errors, raws = (b.column(k).to_pylist() for k in range(3))

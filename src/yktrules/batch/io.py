@@ -249,11 +249,19 @@ def _count_lines(path: Path) -> int | None:
         return None
 
 
-def _parquet(path: Path, batch_size: int) -> Source:
+def parquet_file(path: str | Path) -> pq.ParquetFile:
+    """A Parquet file to read a batch at a time in bounded memory: without ``pre_buffer``
+    (pyarrow's default for ``ParquetFile``), ``iter_batches`` keeps every row group it has
+    read buffered until the end (about 0.13 MB per 1,000 rows of 100 integer columns: a
+    run of 3 million rows every item grew 0.2 GB putting its stage files together)."""
     import pyarrow.parquet as pq
 
+    return pq.ParquetFile(path, pre_buffer=False)
+
+
+def _parquet(path: Path, batch_size: int) -> Source:
     try:
-        f = pq.ParquetFile(path)
+        f = parquet_file(path)
     except (pa.ArrowException, OSError) as e:
         raise InputError(f"无法读取 Parquet 文件 / cannot read {path}: {e}") from None
     return Source(_parquet_rows(f, path, batch_size), f.metadata.num_rows, f.close)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import io
 from .plan import Plan
 
 #: Rows per row group of a stage's file.  DuckDB reads a file's row groups in parallel, but
@@ -124,7 +125,7 @@ def combine(
 def _rows(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
     """The file's rows in batches of exactly `batch_size` (the last one shorter), whatever
     its row groups."""
-    f = pq.ParquetFile(path)
+    f = io.parquet_file(path)
     pending: list[pa.RecordBatch] = []
     held = 0
     for b in f.iter_batches(batch_size=batch_size, use_threads=False):

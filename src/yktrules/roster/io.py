@@ -352,7 +352,7 @@ def _read_parquet(path: str, model: type[M]) -> Table[M]:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # read by batches: none kept
     except (pa.ArrowInvalid, pa.ArrowIOError) as e:
         raise InputError(path, f"无法读取 Parquet 文件 {path}：{e} / not a Parquet file") from None
     names = list(pf.schema_arrow.names)
