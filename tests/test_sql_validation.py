@@ -278,6 +278,16 @@ def test_typed_columns_of_other_types_are_checked_like_python(con: Any) -> None:
     assert all(bad for bad, _ in _typed(con, stamps))
 
 
+def test_json_written_with_ascii_escapes_is_validated_in_sql(con: Any) -> None:
+    """``json.dumps`` escapes every Chinese character by default (``"\\u8c22"``): such
+    lines are checked in SQL like the others, with the same values (an escape's hex digits
+    are not a number's exponent)."""
+    texts = [json.dumps(d) for d in DOCS]
+    for text, (bad, v) in zip(texts, _sql_json(con, texts), strict=True):
+        assert not bad, text
+        assert _normal(v) == _normal(_python(text))
+
+
 @pytest.mark.parametrize(
     "change",
     [

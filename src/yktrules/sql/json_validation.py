@@ -84,8 +84,9 @@ def _guard(spec: Model) -> str:
 
     escaped = r'(?:[^"\\]|\\.)*'
     parts = [
-        r"[0-9][.][0-9]{11}",  # more than 10 places
-        r"[0-9][eE]",  # an exponent
+        # a number: after ':', '[' or ',' (never a digit inside a string such as "\u5e74")
+        r"[:\[,]\s*-?[0-9]+[.][0-9]{11}",  # more than 10 places
+        r"[:\[,]\s*-?[0-9]+(?:[.][0-9]+)?[eE]",  # an exponent
         r"[:\[,]\s*-?(?:[0-9][.]?){16}",  # 16 significant digits
         f'"{escaped}\\\\{escaped}"\\s*:',  # a key with an escape
         *(f"{key(k)}.*{key(k)}" for f in spec.fields for k in f.keys),  # top-level twice
