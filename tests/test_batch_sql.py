@@ -411,3 +411,19 @@ def test_a_population_written_by_other_tools_is_decided_in_sql_alike(
     s = screen_to_file(ps, lines, b, engine="duckdb", all_items=True)
     assert a.read_bytes() == b.read_bytes()
     assert s.python_rows == 0
+
+
+def test_a_line_over_a_megabyte_is_decided_by_python_alike(ps: yktrules.PolicySet) -> None:
+    """A document of thousands of members (a line over json_validation.MAX_LINE) is left to
+    Python, which gives the Python engine's row; its neighbours are decided in SQL."""
+    from yktrules.sql.json_validation import MAX_LINE
+
+    docs = list(synth.population(12, seed=9))
+    big = next(d for d in docs if d["household"].get("members"))
+    members = big["household"]["members"]
+    big["household"]["members"] = members * (MAX_LINE // len(_text(members[0])) + 1)
+    lines = [_text(d) for d in docs]
+    assert max(len(x.encode()) for x in lines) > MAX_LINE
+    got = list(screen_batch(ps, lines, item="SC-MZ-001"))
+    want = list(screen_rows(ps, lines, item="SC-MZ-001"))
+    _same(got, want)

@@ -17,7 +17,7 @@ The line is parsed twice and scanned once, whatever the model's depth:
   object whose value is neither that nor null, a key written with escapes.
 
 A list element that is not an object reads as an object whose fields are all NULL: such
-elements (and ``{}``) go to Python too.
+elements (and ``{}``) go to Python too, as do lines over :data:`MAX_LINE` bytes.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ from .validation import (
 )
 
 _STRINGS = ("str", "enum", "region", "id", "text", "date")
+
+#: Lines longer than this (bytes) go to Python: the key lists of a document with thousands
+#: of members would take much of DuckDB's memory for one row.
+MAX_LINE = 1 << 20
 
 
 def _path_key(key: str) -> str:
@@ -106,12 +110,12 @@ def json_columns(model: type[BaseModel], line: str) -> list[str]:
     spec = model_spec(model)
     if spec.python:
         return []
-    valid = f"CASE WHEN json_valid({line}) THEN {line} END"
+    valid = f"CASE WHEN strlen({line}) <= {MAX_LINE} AND json_valid({line}) THEN {line} END"
     structure = json.dumps(_structure(spec), ensure_ascii=False)
     return [
         f"TRY(json_transform({valid}, {_lit(structure)})) AS __jx",
         f"json_keys({valid}, '$.**') AS __jk",
-        f"regexp_matches({line}, {_lit(_guard(spec))}) AS __jg",
+        f"regexp_matches({valid}, {_lit(_guard(spec))}) AS __jg",
     ]
 
 
