@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from yktrules.errors import FactsError
 from yktrules.facts import parse_facts
 from yktrules.facts.models import Application
-from yktrules.sql.json_validation import json_columns, json_document
+from yktrules.sql.json_validation import json_document, json_layers
 from yktrules.sql.validation import arrow_schema, typed_document
 from yktrules.synth.applications import population
 
@@ -96,11 +96,11 @@ def _python(text: str | dict[str, Any]) -> dict[str, Any] | None:
 
 def _sql_json(con: duckdb.DuckDBPyConnection, texts: list[str]) -> list[tuple[bool, Any]]:
     doc = json_document(Application, "t")
-    cols = ", ".join(json_columns(Application, "t"))
+    rel = "(SELECT unnest(?) AS t, generate_subscripts(?, 1) AS i)"
+    for layer in json_layers(Application, "t"):
+        rel = f"(SELECT *, {', '.join(layer)} FROM {rel})"
     rows = con.execute(
-        f"SELECT d.b, d.v FROM (SELECT i, {doc} AS d FROM (SELECT *, {cols} FROM "
-        f"(SELECT unnest(?) AS t, generate_subscripts(?, 1) AS i))) ORDER BY i",
-        [texts, texts],
+        f"SELECT d.b, d.v FROM (SELECT i, {doc} AS d FROM {rel}) ORDER BY i", [texts, texts]
     ).fetchall()
     return [(bool(b), v) for b, v in rows]
 

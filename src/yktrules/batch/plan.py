@@ -28,7 +28,7 @@ from ..ir.values import Unknown
 from ..sql.compiler import AS_OF_YMD, as_of_column, literal, sql_type
 from ..sql.decisions import PolicySQL, decision_type, mask_columns, pruned
 from ..sql.dialects.duckdb import DUCKDB, Dialect
-from ..sql.json_validation import json_columns, json_document
+from ..sql.json_validation import json_document, json_layers
 from ..sql.validation import typed_document
 from . import share
 
@@ -194,7 +194,7 @@ def build(
         base = ["__line", "__text", "__error"]
         typed = [f"__d.v.{d.ident(f)} AS {d.ident(f)}" for f in _parts(model)]
         layers += [
-            json_columns(model, "__text"),
+            *json_layers(model, "__text"),
             [f"{json_document(model, '__text')} AS __d"],
             ["__error IS NULL AND NOT __d.b AS __ok", *typed],
         ]

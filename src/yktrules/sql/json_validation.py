@@ -51,10 +51,6 @@ _STRINGS = ("str", "enum", "region", "id", "text", "date")
 MAX_LINE = 1 << 20
 
 
-def _path_key(key: str) -> str:
-    return key if key.isidentifier() and key.isascii() else json.dumps(key, ensure_ascii=False)
-
-
 def _structure(node: Node) -> Any:
     """The ``json_transform`` structure: leaves as JSON, every key of each field."""
     if isinstance(node, Leaf):
@@ -103,25 +99,28 @@ def _guard(spec: Model) -> str:
     return "|".join(parts)
 
 
-def json_columns(model: type[BaseModel], line: str) -> list[str]:
-    """The columns :func:`json_document` reads, computed one level below it from the JSON
-    text `line` (only valid JSON reaches the readers: a row that makes TRY catch an error
-    has DuckDB evaluate the whole vector again row by row)."""
+def json_layers(model: type[BaseModel], line: str) -> list[list[str]]:
+    """The layers of columns :func:`json_document` reads, computed below it from the JSON
+    text `line`: the line where it is valid JSON of at most :data:`MAX_LINE` bytes (checked
+    once: a row that makes TRY catch an error has DuckDB evaluate the whole vector again row
+    by row), then the two parses and the scan of it."""
     spec = model_spec(model)
     if spec.python:
         return []
-    valid = f"CASE WHEN strlen({line}) <= {MAX_LINE} AND json_valid({line}) THEN {line} END"
     structure = json.dumps(_structure(spec), ensure_ascii=False)
     return [
-        f"TRY(json_transform({valid}, {_lit(structure)})) AS __jx",
-        f"json_keys({valid}, '$.**') AS __jk",
-        f"regexp_matches({valid}, {_lit(_guard(spec))}) AS __jg",
+        [f"CASE WHEN strlen({line}) <= {MAX_LINE} AND json_valid({line}) THEN {line} END AS __jv"],
+        [
+            f"TRY(json_transform(__jv, {_lit(structure)})) AS __jx",
+            "json_keys(__jv, '$.**') AS __jk",
+            f"regexp_matches(__jv, {_lit(_guard(spec))}) AS __jg",
+        ],
     ]
 
 
 def json_document(model: type[BaseModel], line: str) -> str:
     """``STRUCT(v, b)`` for a JSON text `line`: the typed document, and whether the row must
-    go to the Python validator.  Reads the columns of :func:`json_columns`."""
+    go to the Python validator.  Reads the columns of :func:`json_layers`."""
     spec = model_spec(model)
     if spec.python:
         return f"struct_pack(v := {_null(_model_type(spec))}, b := TRUE)"

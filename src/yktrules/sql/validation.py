@@ -12,8 +12,9 @@ every row exactly what the Python engine gives, and most rows never reach Python
 Two sources are compiled:
 
 - JSON text (:mod:`.json_validation`): a JSON Lines line, parsed by DuckDB's JSON reader
-  against explicit structures derived from the model (``json_transform``, ``json_type``,
-  ``json_keys``), so that a value of the wrong JSON type is seen, not cast;
+  against an explicit structure derived from the model (``json_transform``, with
+  ``json_keys`` and one scan of the text), so that a value of the wrong JSON type is seen,
+  not cast;
 - typed columns (:func:`typed_document`): Parquet or Arrow with the facts document's parts as
   columns; a column whose type is not the one the facts schema needs is checked in Python.
 
